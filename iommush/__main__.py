@@ -1,0 +1,5 @@
+"""``python -m iommush``."""
+
+from iommush.cli import main
+
+main()

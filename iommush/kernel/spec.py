@@ -1,0 +1,239 @@
+"""What a machine is made of, as plain data: the kernel boots from a :class:`MachineSpec`.
+
+The machine package builds these from TOML files, an imported ``/sys`` or a pasted group
+listing; the kernel model reads them once, at boot, and never again (the live state is
+the kernel's own objects). Every field has the meaning its kernel counterpart has.
+Addresses and ids are ints; names are strings as the kernel prints them.
+
+>>> ep = PciFunctionSpec("0000:01:00.0", vendor=0x10de, device=0x1b80, class_code=0x030000)
+>>> (ep.segment, ep.bus, ep.slot, ep.function)
+(0, 1, 0, 0)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "IommuUnitSpec",
+    "MachineSpec",
+    "PciFunctionSpec",
+    "PlatformDeviceSpec",
+    "ReservedRegionSpec",
+    "GroupSpec",
+    "DriverSpec",
+    "parse_bdf",
+]
+
+IommuDriverName = Literal["intel", "amd", "arm-smmu-v3", "virtio-iommu", "legacy"]
+
+#: How a PCI function sits in the topology (``pci_pcie_type`` and the header type).
+PciRole = Literal[
+    "endpoint",  # PCIe endpoint or conventional PCI device
+    "rc_integrated",  # root-complex integrated endpoint (chipset functions on bus 0)
+    "host_bridge",  # the host bridge function at 00:00.0 (class 0x0600)
+    "root_port",  # PCIe root port (a bridge)
+    "upstream_port",  # switch upstream port (a bridge)
+    "downstream_port",  # switch downstream port (a bridge)
+    "pcie_to_pci_bridge",  # PCIe-to-PCI(-X) bridge: conventional devices behind it alias to it
+    "pci_bridge",  # conventional PCI-to-PCI bridge
+]
+
+
+def parse_bdf(name: str) -> tuple[int, int, int, int]:
+    """``"0000:06:0d.1"`` -> ``(0, 6, 13, 1)``; ValueError if malformed."""
+    try:
+        dom, bus, rest = name.split(":")
+        slot, fn = rest.split(".")
+        seg, b, s, f = int(dom, 16), int(bus, 16), int(slot, 16), int(fn, 16)
+    except ValueError:
+        raise ValueError(f"not a PCI device name: {name!r}") from None
+    if len(dom) != 4 or len(bus) != 2 or len(slot) != 2 or len(fn) != 1:
+        raise ValueError(f"not a PCI device name: {name!r}")
+    if not (0 <= b <= 0xFF and 0 <= s <= 0x1F and 0 <= f <= 7):
+        raise ValueError(f"not a PCI device name: {name!r}")
+    return seg, b, s, f
+
+
+@dataclass
+class PciFunctionSpec:
+    """One PCI function (``struct pci_dev``) as it is at boot."""
+
+    bdf: str
+    vendor: int = 0x8086
+    device: int = 0x0000
+    class_code: int = 0x000000
+    subsystem_vendor: int = 0x0000
+    subsystem_device: int = 0x0000
+    revision: int = 0x00
+    role: PciRole = "endpoint"
+    #: For bridges: the bus number behind it (``subordinate->number``).
+    secondary_bus: int | None = None
+    #: The function (or, for a bridge, its downstream port) has ACS with SV|RR|CR|UF enabled.
+    acs: bool = False
+    #: Header-type multifunction bit; None: derived from whether other functions exist.
+    multifunction: bool | None = None
+    #: ``pdev->untrusted``/external-facing port: devices below it are untrusted.
+    external_facing: bool = False
+    #: Extra requester IDs this function uses (quirk DMA aliases), as ``"slot.fn"`` on its bus.
+    dma_alias_devfns: list[str] = field(default_factory=list)
+    #: PASID capability (AMD-Vi gives such devices an identity default domain).
+    pasid: bool = False
+    sriov_totalvfs: int = 0
+    #: Device id of the VFs (``PCI_SRIOV_VF_DID``); VFs share the PF's vendor.
+    sriov_vf_device: int = 0
+    #: Offset/stride of VF routing ids (``PCI_SRIOV_VF_OFFSET``/``STRIDE``).
+    sriov_offset: int = 1
+    sriov_stride: int = 1
+    irq: int = 0
+    #: Driver bound at boot, by its name in ``/sys/bus/pci/drivers`` (None: no driver).
+    driver: str | None = None
+    #: ``driver_override`` at boot.
+    driver_override: str | None = None
+    #: Human names as lspci prints them.
+    vendor_name: str = ""
+    device_name: str = ""
+    #: Which IOMMU unit translates this function (name of an :class:`IommuUnitSpec`);
+    #: None: the unit whose scope covers it, or the only one.
+    iommu: str | None = None
+    #: Whether the function has a reset method (``reset`` attribute appears).
+    can_reset: bool = True
+    #: Raw config space (``config`` attribute), if known; synthesised otherwise.
+    config: bytes | None = None
+    #: For a VF that exists at boot: the BDF of its PF (``pdev->is_virtfn``, ``physfn`` link).
+    physfn: str | None = None
+    #: False: no IOMMU translates this function and it gets no group (outside every
+    #: DRHD/IVHD/VIOT scope, as on a real machine whose listing shows it in no group).
+    translated: bool = True
+
+    @property
+    def segment(self) -> int:
+        return parse_bdf(self.bdf)[0]
+
+    @property
+    def bus(self) -> int:
+        return parse_bdf(self.bdf)[1]
+
+    @property
+    def slot(self) -> int:
+        return parse_bdf(self.bdf)[2]
+
+    @property
+    def function(self) -> int:
+        return parse_bdf(self.bdf)[3]
+
+    @property
+    def is_bridge(self) -> bool:
+        return self.secondary_bus is not None
+
+
+@dataclass
+class PlatformDeviceSpec:
+    """A platform (non-PCI) device behind an IOMMU, e.g. an SMMU-attached DMA engine."""
+
+    name: str
+    driver: str | None = None
+    iommu: str | None = None
+    #: Stream IDs the device emits (SMMU); devices sharing one share a group.
+    stream_ids: list[int] = field(default_factory=list)
+    compatible: str = ""
+
+
+@dataclass
+class IommuUnitSpec:
+    """One hardware IOMMU (``struct iommu_device``): a DMAR unit, an IVHD, an SMMUv3, ..."""
+
+    name: str  # dmar0, ivhd0, smmu3.0x0000000009050000, virtio0
+    driver: IommuDriverName
+    #: For AMD-Vi and virtio-iommu: the PCI function that is the IOMMU itself.
+    pci_function: str | None = None
+    #: Register base (DMAR ``reg_base_addr``, SMMU MMIO base).
+    base_address: int = 0
+    #: Segments and buses it covers: [] means "everything not claimed by another unit".
+    scope_buses: list[tuple[int, int]] = field(default_factory=list)
+    #: Devices named explicitly in its scope (DRHD device scope entries).
+    scope_devices: list[str] = field(default_factory=list)
+    #: Intel: hardware pass-through support (``ecap_pass_through``); without it DMA is required.
+    pass_through: bool = True
+    #: Intel VT-d ``cap``/``ecap`` register values shown in sysfs.
+    cap: int = 0
+    ecap: int = 0
+    version: str = "1:0"
+    #: IOMMU page sizes (``pgsize_bitmap``); the smallest is the IOVA granule.
+    pgsize_bitmap: int = 0x40201000
+    #: Input address width in bits (aperture end = 2**bits - 1).
+    address_width: int = 48
+    #: virtio-iommu: regions the device reports in its probe (start, end, kind).
+    probe_regions: list[ReservedRegionSpec] = field(default_factory=list)
+
+
+@dataclass
+class ReservedRegionSpec:
+    """A firmware-described region: Intel RMRR, AMD IVMD, ARM IORT RMR, virtio probe region."""
+
+    start: int
+    end: int  # inclusive
+    #: rmrr, ivmd, ivmd-exclusion, iort-rmr, reserved, msi
+    source: str = "rmrr"
+    #: Devices (BDFs or platform names) in its scope; bridges cover everything below them.
+    devices: list[str] = field(default_factory=list)
+    readable: bool = True
+    writable: bool = True
+
+
+@dataclass
+class GroupSpec:
+    """A group pinned by the machine (imported machines keep the groups they had)."""
+
+    id: int
+    devices: list[str]
+    #: ``type`` at import time, if known (``DMA``, ``DMA-FQ``, ``identity``, ...).
+    type: str | None = None
+    name: str | None = None
+
+
+@dataclass
+class DriverSpec:
+    """A PCI driver the machine declares beyond the kernel's catalog.
+
+    Imported machines bind drivers the model does not know: each becomes an ordinary
+    driver (``struct pci_driver``) whose ID table matches the devices it was bound to.
+    """
+
+    name: str
+    #: ``pci_driver.driver_managed_dma`` (vfio-pci and its variants, pci-stub, pcieport).
+    driver_managed_dma: bool = False
+    #: ID table as ``(vendor, device)`` pairs (``PCI_DEVICE(vendor, device)``).
+    ids: list[tuple[int, int]] = field(default_factory=list)
+    #: Module name (``lsmod``); None: the driver name with '-' turned into '_'.
+    module: str | None = None
+
+
+@dataclass
+class MachineSpec:
+    """Everything needed to boot a machine: the kernel, the hardware, the firmware tables."""
+
+    name: str
+    description: str = ""
+    #: ``uname -r`` (e.g. ``6.12.107+deb13-amd64``) or a bare version (``6.3``).
+    kernel: str = "6.12"
+    cmdline: str = ""
+    arch: Literal["x86_64", "aarch64"] = "x86_64"
+    hostname: str = "iommush"
+    iommus: list[IommuUnitSpec] = field(default_factory=list)
+    pci: list[PciFunctionSpec] = field(default_factory=list)
+    platform: list[PlatformDeviceSpec] = field(default_factory=list)
+    reserved: list[ReservedRegionSpec] = field(default_factory=list)
+    #: Explicit groups; empty means "let the IOMMU drivers group devices".
+    groups: list[GroupSpec] = field(default_factory=list)
+    #: Modules loaded at boot beyond those whose drivers are bound (``vfio-pci`` ...).
+    modules: list[str] = field(default_factory=list)
+    #: PCI drivers this machine declares beyond the kernel's catalog.
+    drivers: list[DriverSpec] = field(default_factory=list)
+    #: Host-bridge memory windows (reserved in every DMA domain's IOVA space).
+    pci_windows: list[tuple[int, int]] = field(default_factory=list)
+    #: Memory size in bytes (for dmesg and DMA address choice).
+    memory: int = 16 << 30
+    #: Where the description came from (a file path, ``--from-sysfs PATH``...).
+    source: str = ""
