@@ -1,0 +1,1 @@
+"""Replaying the real-kernel transcripts of ``shared/conformance`` through iommush."""
