@@ -22,7 +22,7 @@ import itertools
 import stat
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from .errors import raise_errno
 
@@ -51,6 +51,7 @@ ShowFn = Callable[[], "str | bytes"]
 StoreFn = Callable[[bytes], "int | None"]
 
 _inodes = itertools.count(1)
+N = TypeVar("N", bound="Node")
 
 
 class Node:
@@ -117,7 +118,7 @@ class Dir(Node):
         self.children: dict[str, Node] = {}
         self.creatable = creatable
 
-    def add(self, node: Any) -> Any:
+    def add(self, node: N) -> N:
         """Add ``node`` under this directory and return it; EEXIST if the name is taken."""
         if node.name in self.children:
             raise_errno(errno.EEXIST, f"{self.abspath().rstrip('/')}/{node.name}")
@@ -143,7 +144,7 @@ class Dir(Node):
         """The child directory ``name``, created if missing."""
         node = self.children.get(name)
         if node is None:
-            return self.add(Dir(name, mode, creatable=self.creatable))  # type: ignore[no-any-return]
+            return self.add(Dir(name, mode, creatable=self.creatable))
         if not isinstance(node, Dir):
             raise_errno(errno.ENOTDIR, node.abspath())
         return node
