@@ -101,6 +101,10 @@ class PciFunctionSpec:
     can_reset: bool = True
     #: Raw config space (``config`` attribute), if known; synthesised otherwise.
     config: bytes | None = None
+    #: Has a PCI Express capability; None: derived from the role and where it sits.
+    pcie: bool | None = None
+    #: MAC address of a network function (drivers print it when they probe).
+    mac: str | None = None
     #: For a VF that exists at boot: the BDF of its PF (``pdev->is_virtfn``, ``physfn`` link).
     physfn: str | None = None
     #: False: no IOMMU translates this function and it gets no group (outside every

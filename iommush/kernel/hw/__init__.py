@@ -1,0 +1,1 @@
+"""IOMMU hardware drivers: each a small :class:`~iommush.kernel.hw.base.IommuOps`."""

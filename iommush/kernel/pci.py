@@ -1,0 +1,188 @@
+"""``struct pci_dev`` and ``struct pci_bus`` (include/linux/pci.h, drivers/pci/probe.c).
+
+A :class:`PciDev` is the software object for a function that has been scanned; the
+"hardware" (what a rescan finds) is the machine's list of :class:`PciFunctionSpec`.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING
+
+from iommush.vfs import Dir
+
+from .device import KernelDevice
+from .spec import PciFunctionSpec, parse_bdf
+
+if TYPE_CHECKING:
+    from .kernel import Kernel
+
+__all__ = [
+    "PCI_EXP_TYPE_DOWNSTREAM",
+    "PCI_EXP_TYPE_ENDPOINT",
+    "PCI_EXP_TYPE_PCI_BRIDGE",
+    "PCI_EXP_TYPE_RC_END",
+    "PCI_EXP_TYPE_ROOT_PORT",
+    "PCI_EXP_TYPE_UPSTREAM",
+    "PciBus",
+    "PciDev",
+    "pci_type_str",
+]
+
+PCI_EXP_TYPE_ENDPOINT = 0x0
+PCI_EXP_TYPE_ROOT_PORT = 0x4
+PCI_EXP_TYPE_UPSTREAM = 0x5
+PCI_EXP_TYPE_DOWNSTREAM = 0x6
+PCI_EXP_TYPE_PCI_BRIDGE = 0x7
+PCI_EXP_TYPE_RC_END = 0x9
+
+_ROLE_PCIE_TYPE = {
+    "rc_integrated": PCI_EXP_TYPE_RC_END,
+    "root_port": PCI_EXP_TYPE_ROOT_PORT,
+    "upstream_port": PCI_EXP_TYPE_UPSTREAM,
+    "downstream_port": PCI_EXP_TYPE_DOWNSTREAM,
+    "pcie_to_pci_bridge": PCI_EXP_TYPE_PCI_BRIDGE,
+}
+
+
+class PciBus:
+    """``struct pci_bus``: a bus number, the bridge above it (``self``), its devices."""
+
+    def __init__(self, segment: int, number: int, bridge: PciDev | None, parent: PciBus | None):
+        self.segment = segment
+        self.number = number
+        self.self = bridge
+        self.parent = parent
+        self.devices: list[PciDev] = []
+        #: ``/sys/devices/.../pci_bus/0000:NN`` (the class device of the bus).
+        self.kobj: Dir | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.segment:04x}:{self.number:02x}"
+
+    def is_root(self) -> bool:
+        return self.parent is None
+
+    def __repr__(self) -> str:
+        return f"<PciBus {self.name}>"
+
+
+class PciDev(KernelDevice):
+    """``struct pci_dev``: one scanned function."""
+
+    bus_name = "pci"
+
+    def __init__(self, kernel: Kernel, spec: PciFunctionSpec, bus: PciBus) -> None:
+        super().__init__(kernel, spec.bdf)
+        self.spec = copy.deepcopy(spec)
+        self.bus = bus
+        _, _, slot, fn = parse_bdf(spec.bdf)
+        self.devfn = (slot << 3) | fn
+        self.vendor = spec.vendor
+        self.device = spec.device
+        self.class_code = spec.class_code
+        self.subordinate: PciBus | None = None
+        self.is_virtfn = False
+        self.physfn: PciDev | None = None
+        self.virtfns: list[PciDev] = []
+        self.sriov_numvfs = 0
+        self.enable_cnt = 0
+        self.pcie_type: int | None = self._pcie_type()
+
+    # -- topology ------------------------------------------------------------------
+    def _pcie_type(self) -> int | None:
+        role = self.spec.role
+        if role in _ROLE_PCIE_TYPE:
+            return _ROLE_PCIE_TYPE[role]
+        if role in ("host_bridge", "pci_bridge"):
+            return None
+        pcie = self.spec.pcie
+        if pcie is None:
+            up = self.bus.self
+            pcie = up is not None and up.pcie_type in (
+                PCI_EXP_TYPE_ROOT_PORT,
+                PCI_EXP_TYPE_DOWNSTREAM,
+            )
+        return PCI_EXP_TYPE_ENDPOINT if pcie else None
+
+    def pci_is_pcie(self) -> bool:
+        return self.pcie_type is not None
+
+    @property
+    def is_bridge(self) -> bool:
+        return self.spec.secondary_bus is not None
+
+    @property
+    def slot(self) -> int:
+        return self.devfn >> 3
+
+    @property
+    def fn(self) -> int:
+        return self.devfn & 7
+
+    @property
+    def multifunction(self) -> bool:
+        """``dev->multifunction``: the header bit of function 0; ``pci_scan_slot`` sets it
+        on every other function of a multifunction slot."""
+        if self.fn > 0:
+            return True
+        if self.spec.multifunction is not None:
+            return self.spec.multifunction
+        return any(
+            d is not self and d.slot == self.slot and not d.is_virtfn for d in self.bus.devices
+        ) or any(
+            f.bdf != self.name and f.bus == self.bus.number and f.slot == self.slot
+            for f in self.kernel.pci.hw_functions(self.bus.segment)
+        )
+
+    @property
+    def untrusted(self) -> bool:
+        """``pdev->untrusted``: some upstream bridge is an external-facing port."""
+        b: PciBus | None = self.bus
+        while b is not None and b.self is not None:
+            if b.self.spec.external_facing:
+                return True
+            b = b.parent
+        return False
+
+    def upstream_bridges(self) -> list[PciDev]:
+        """Bridges from this device's bus up to the root (nearest first)."""
+        out: list[PciDev] = []
+        b: PciBus | None = self.bus
+        while b is not None and b.self is not None:
+            out.append(b.self)
+            b = b.parent
+        return out
+
+    def class_hdr_type(self) -> int:
+        return 1 if self.is_bridge else 0
+
+    def pci_type_str(self) -> str:
+        return pci_type_str(self)
+
+    def modalias(self) -> str:
+        c = self.class_code
+        return (
+            f"pci:v{self.vendor:08X}d{self.device:08X}sv{self.spec.subsystem_vendor:08X}"
+            f"sd{self.spec.subsystem_device:08X}bc{c >> 16:02X}sc{(c >> 8) & 0xFF:02X}"
+            f"i{c & 0xFF:02X}"
+        )
+
+
+def pci_type_str(dev: PciDev) -> str:
+    """``pci_type_str()`` (drivers/pci/probe.c, v6.6+): the enumeration line's suffix."""
+    names = {
+        0: "PCIe Endpoint",
+        1: "PCIe Legacy Endpoint",
+        4: "PCIe Root Port",
+        5: "PCIe Switch Upstream Port",
+        6: "PCIe Switch Downstream Port",
+        7: "PCIe to PCI/PCI-X bridge",
+        8: "PCI/PCI-X to PCIe bridge",
+        9: "PCIe Root Complex Integrated Endpoint",
+        10: "PCIe Root Complex Event Collector",
+    }
+    if dev.pcie_type is not None:
+        return names.get(dev.pcie_type, "PCIe unknown")
+    return "conventional PCI bridge" if dev.is_bridge else "conventional PCI endpoint"

@@ -1,0 +1,76 @@
+"""Which behaviour model a kernel release follows (``uname -r`` -> "6.3" / "6.4" / "6.12").
+
+>>> KernelVersion.parse("6.1.0-56-amd64").model
+'6.3'
+>>> KernelVersion.parse("6.12").release
+'6.12.0-iommush'
+>>> KernelVersion.parse("6.8.0-40-generic").model
+'6.12'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["KernelVersion", "Model"]
+
+Model = Literal["6.3", "6.4", "6.12"]
+
+_DEBIAN_VERSION = {
+    (6, 1): "#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 (2026-11-16)",
+    (6, 12): "#1 SMP PREEMPT_DYNAMIC Debian 6.12.107-1 (2026-08-29)",
+}
+
+
+@dataclass(frozen=True)
+class KernelVersion:
+    """A parsed release: ``release`` for ``uname -r``, ``model`` the behaviour followed."""
+
+    release: str
+    major: int
+    minor: int
+    model: Model
+    #: ``uname -v`` text.
+    build: str
+
+    @classmethod
+    def parse(cls, text: str) -> KernelVersion:
+        """Parse ``6.12.107+deb13-amd64``, ``6.1.0-56-amd64`` or a bare ``6.3``.
+
+        Any release 5.15..6.3 follows the "6.3" rules, 6.4 the "6.4" rules, 6.5 and
+        later the "6.12" (``iommu_setup_default_domain``) rules. ValueError otherwise.
+        """
+        m = re.fullmatch(r"(\d+)\.(\d+)(?:\.(\d+))?([-+.~\w]*)", text.strip())
+        if not m:
+            raise ValueError(f"not a kernel release: {text!r}")
+        major, minor = int(m.group(1)), int(m.group(2))
+        if (major, minor) < (5, 15) or major > 7:
+            raise ValueError(f"kernel {text!r} is not modelled (5.15 .. 6.x)")
+        model: Model
+        if (major, minor) <= (6, 3):
+            model = "6.3"
+        elif (major, minor) == (6, 4):
+            model = "6.4"
+        else:
+            model = "6.12"
+        release = text.strip()
+        if m.group(3) is None and not m.group(4):
+            release = f"{major}.{minor}.0-iommush"
+        build = _DEBIAN_VERSION.get((major, minor), "#1 SMP PREEMPT_DYNAMIC iommush")
+        return cls(release, major, minor, model, build)
+
+    @property
+    def at_least_6_4(self) -> bool:
+        return self.model != "6.3"
+
+    @property
+    def pci_type_suffix(self) -> bool:
+        """Enumeration lines name the device type (``conventional PCI endpoint``), 6.6+."""
+        return (self.major, self.minor) >= (6, 6)
+
+    @property
+    def iommu_log_trailing_space(self) -> bool:
+        """v6.1/6.2 print ``"%s %s\\n"`` with a trailing space when nothing was set."""
+        return (self.major, self.minor) <= (6, 2)
