@@ -32,9 +32,23 @@ def _ls_line(line: str) -> str:
     return f"{mode} {nlink} {user} {group} {size} {name}"
 
 
+# strerror texts an error line captured into stdout (``2>&1``) may end with
+_STRERRORS = (
+    "No such file or directory|Permission denied|Operation not permitted|Invalid argument|"
+    "Device or resource busy|No such device|Not a directory|Is a directory|"
+    "Input/output error|No such device or address|Resource temporarily unavailable"
+)
+# "ls: /x: No such file or directory" (busybox) / "ls: cannot access '/x': No such ..." (GNU)
+_ERROR_LINE = re.compile(rf"^[\w.-]+: .*: ({_STRERRORS})$")
+
+
 def normalize_out(lines: list[str]) -> list[str]:
     """stdout lines with ``ls -l`` columns and dates, and captured error wording, normalised."""
-    return [_BRACKETED_ERROR.sub(r"[error: \1]", _ls_line(line)) for line in lines]
+    out = []
+    for line in lines:
+        line = _BRACKETED_ERROR.sub(r"[error: \1]", _ls_line(line))
+        out.append(_ERROR_LINE.sub(r"<error: \1>", line))
+    return out
 
 
 def normalize_err(lines: list[str]) -> list[str]:
