@@ -92,13 +92,12 @@ def build_session(
     account = find_user(users, user)
     if account is None:
         raise click.BadParameter(f"no such user: {user}", param_hint="'--user'")
+    from iommush.locklab import locklab_commands
+    from iommush.teach import teach_commands
+
     table = utilities()
-    try:
-        from iommush.teach import teach_commands
-    except ImportError:  # pragma: no cover - the teaching layer is optional
-        pass
-    else:
-        table.update(teach_commands())
+    table.update(teach_commands())
+    table.update(locklab_commands())
     env = {
         "HOME": account.home,
         "USER": account.name,
