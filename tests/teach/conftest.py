@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -109,3 +110,43 @@ class Harness:
 @pytest.fixture
 def sh() -> Harness:
     return Harness()
+
+
+class Learner:
+    """A full session (the real shell and utilities) that reports each command line to
+    the session state, as the shell's hook does."""
+
+    def __init__(
+        self, machine: str = "desktop", kernel: str | None = None, user: str = "root"
+    ) -> None:
+        from iommush.cli import build_session
+        from iommush.teach.session import attach
+
+        self.out, self.err = io.BytesIO(), io.BytesIO()
+        self.session = build_session(
+            machine=machine,
+            kernel=kernel,
+            user=user,
+            stdin=io.BytesIO(),
+            stdout=self.out,
+            stderr=self.err,
+        )
+        self.kernel = self.session.kernel
+        self.state = attach(self.kernel, home=self.session.shell.cwd)
+
+    def __call__(self, line: str) -> Run:
+        from iommush.vfs import as_cred
+
+        with as_cred(self.session.cred):
+            status = self.session.shell.run(line)
+        self.state.record(line, status)
+        run = Run(status, self.out.getvalue().decode(), self.err.getvalue().decode())
+        for buf in (self.out, self.err):
+            buf.seek(0)
+            buf.truncate()
+        return run
+
+
+@pytest.fixture
+def learner() -> Callable[..., Learner]:
+    return Learner

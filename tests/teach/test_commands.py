@@ -13,7 +13,20 @@ from .conftest import Harness
 
 def test_teach_commands_table() -> None:
     table = teach_commands()
-    assert [i.name for i in table] == ["explain", "help", "man"]
+    assert [i.name for i in table] == [
+        "explain",
+        "groups",
+        "help",
+        "lesson",
+        "load",
+        "man",
+        "plan",
+        "reset",
+        "save",
+        "tree",
+        "undo",
+        "why",
+    ]
     assert all(i.synopsis and i.summary and i.help for i in table)
 
 

@@ -113,8 +113,10 @@ def _real_command_names() -> list[str]:
         from iommush.shell.commands import utilities
     except ImportError:
         pytest.skip("the shell's command tables are not available")
+    from iommush.teach import teach_commands
+
     names = {i.name for i in utilities()} | {i.name for i in builtins()}
-    return sorted(names)
+    return sorted(names | {i.name for i in teach_commands()})
 
 
 def test_the_manual_lists_every_command_of_the_shell() -> None:
