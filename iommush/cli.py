@@ -11,6 +11,8 @@ prompt_toolkit or rich.
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
@@ -39,6 +41,27 @@ class Session:
         #: The credentials the shell runs with (root has every capability).
         self.cred = cred
         self.no_color = False
+
+
+class FdWriter:
+    """A process's stdout or stderr as the shell sees it: every ``write`` is a
+    ``write(2)`` on the descriptor, so stdout and stderr interleave as they do for bash."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def write(self, data: bytes) -> int:
+        view = memoryview(data)
+        while view:
+            try:
+                done = os.write(self.fd, view)
+            except BrokenPipeError:
+                raise OSError(errno.EPIPE, os.strerror(errno.EPIPE)) from None
+            view = view[done:]
+        return len(data)
+
+    def flush(self) -> None:
+        pass
 
 
 def _load_spec(machine: str | None, from_sysfs: str | None, from_listing: str | None) -> MachineSpec:
@@ -110,8 +133,8 @@ def build_session(
         booted,
         commands=table,
         stdin=stdin if stdin is not None else sys.stdin.buffer,
-        stdout=stdout if stdout is not None else sys.stdout.buffer,
-        stderr=stderr if stderr is not None else sys.stderr.buffer,
+        stdout=stdout if stdout is not None else FdWriter(sys.stdout.fileno()),
+        stderr=stderr if stderr is not None else FdWriter(sys.stderr.fileno()),
         argv0=argv0,
         args=args or [],
         env=env,
