@@ -1,0 +1,1 @@
+"""Tests of the IOVA allocator (C core, Python surface, pure-Python reference)."""
