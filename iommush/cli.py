@@ -64,7 +64,9 @@ class FdWriter:
         pass
 
 
-def _load_spec(machine: str | None, from_sysfs: str | None, from_listing: str | None) -> MachineSpec:
+def _load_spec(
+    machine: str | None, from_sysfs: str | None, from_listing: str | None
+) -> MachineSpec:
     from iommush import machine as machines
 
     chosen = [x for x in (machine, from_sysfs, from_listing) if x is not None]
@@ -78,7 +80,7 @@ def _load_spec(machine: str | None, from_sysfs: str | None, from_listing: str | 
             if from_listing == "-"
             else open(from_listing, encoding="utf-8", errors="replace").read()
         )
-        spec, notes = machines.from_listing(text, source=from_listing)
+        spec, notes = machines.from_listing(text)
     else:
         return machines.load_machine(machine or machines.DEFAULT_MACHINE)
     for note in notes:
@@ -199,7 +201,10 @@ def _run_stdin(shell: Shell) -> int:
             status = result
         if shell.exited:
             return shell.exit_status
-    return shell.finish_input()
+    result = shell.finish()
+    if shell.exited:
+        return shell.exit_status
+    return status if result is None else result
 
 
 @click.command(
@@ -213,8 +218,12 @@ def _run_stdin(shell: Shell) -> int:
 @click.option("-e", "errexit", is_flag=True, help="Exit on the first failing command (set -e).")
 @click.option("--machine", "-m", metavar="NAME|PATH", help="Built-in machine name or TOML file.")
 @click.option("--from-sysfs", metavar="PATH", help="Import a machine from a /sys tree or tarball.")
-@click.option("--from-listing", metavar="FILE", help="Import a pasted IOMMU group listing (- = stdin).")
-@click.option("--kernel", "kernel_version", metavar="VERSION", help="Kernel release to model (5.15 on).")
+@click.option(
+    "--from-listing", metavar="FILE", help="Import a pasted IOMMU group listing (- = stdin)."
+)
+@click.option(
+    "--kernel", "kernel_version", metavar="VERSION", help="Kernel release to model (5.15 on)."
+)
 @click.option("--cmdline", metavar="'ARGS'", help="Kernel command line.")
 @click.option("--user", default="root", show_default=True, help="Run the shell as this user.")
 @click.option("--explain", is_flag=True, help="Explain refused writes, also in scripts.")

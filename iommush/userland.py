@@ -88,9 +88,7 @@ def populate(
         _dir(usr, name, 0o755)
     misc = _dir(_dir(usr, "share", 0o755), "misc", 0o755)
     etc = _dir(root, "etc", 0o755)
-    passwd = "".join(
-        f"{u.name}:x:{u.uid}:{u.gid}:{u.name}:{u.home}:{u.shell}\n" for u in user_list
-    )
+    passwd = "".join(f"{u.name}:x:{u.uid}:{u.gid}:{u.name}:{u.home}:{u.shell}\n" for u in user_list)
     group = "".join(f"{u.name}:x:{u.gid}:\n" for u in user_list)
     for name, text in (("passwd", passwd), ("group", group), ("hostname", hostname + "\n")):
         if etc.get(name) is None:

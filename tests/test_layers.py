@@ -52,7 +52,11 @@ def test_non_interactive_modules_do_not_import_prompt_toolkit_or_rich() -> None:
             tree = ast.parse(path.read_text())
             for node in ast.walk(tree):
                 if isinstance(node, ast.Import | ast.ImportFrom) and node.col_offset == 0:
-                    mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                    mods = (
+                        [a.name for a in node.names]
+                        if isinstance(node, ast.Import)
+                        else [node.module or ""]
+                    )
                     if any(m.split(".")[0] in ("prompt_toolkit", "rich") for m in mods):
                         bad.append(str(path.relative_to(PKG)))
     assert not bad

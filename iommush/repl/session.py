@@ -49,10 +49,17 @@ _STYLES = {
 class ReplShell(Protocol):
     """What the REPL uses of :class:`iommush.shell.Shell`."""
 
-    last_status: int
-    cwd: str
-    exited: bool
-    exit_status: int
+    @property
+    def last_status(self) -> int: ...
+
+    @property
+    def cwd(self) -> str: ...
+
+    @property
+    def exited(self) -> bool: ...
+
+    @property
+    def exit_status(self) -> int: ...
 
     @property
     def vars(self) -> Mapping[str, Any]: ...

@@ -8,11 +8,12 @@ protocol; the shell only ever sees the protocol, so it never imports the kernel.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple, Protocol
 
 from iommush.vfs import VirtualFS
 
-__all__ = ["LogRecord", "System", "UtsName"]
+__all__ = ["LogEntry", "LogRecord", "System", "Uts", "UtsName"]
 
 
 class UtsName(NamedTuple):
@@ -33,6 +34,38 @@ class LogRecord(NamedTuple):
     text: str
 
 
+class Uts(Protocol):
+    """What ``uname(2)`` reports (:class:`UtsName` and the kernel's own)."""
+
+    @property
+    def sysname(self) -> str: ...
+
+    @property
+    def nodename(self) -> str: ...
+
+    @property
+    def release(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def machine(self) -> str: ...
+
+
+class LogEntry(Protocol):
+    """What a printk record offers (:class:`LogRecord` and the kernel's own records)."""
+
+    @property
+    def time(self) -> float: ...
+
+    @property
+    def level(self) -> int: ...
+
+    @property
+    def text(self) -> str: ...
+
+
 class System(Protocol):
     """Kernel services used by the shell's commands."""
 
@@ -41,11 +74,11 @@ class System(Protocol):
         """The virtual filesystem (``/sys``, ``/proc``, ``/dev``, ``/tmp``...)."""
         ...
 
-    def uname(self) -> UtsName:
+    def uname(self) -> Uts:
         """``uname(2)``."""
         ...
 
-    def syslog_read_all(self) -> list[LogRecord]:
+    def syslog_read_all(self) -> Sequence[LogEntry]:
         """``syslog(SYSLOG_ACTION_READ_ALL)``: the whole printk ring, oldest first."""
         ...
 

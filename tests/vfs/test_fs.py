@@ -94,7 +94,9 @@ def test_one_store_per_write_and_results() -> None:
 
 def test_open_checks_store_and_show_even_for_root() -> None:
     fs, _ = _fs()
-    assert _errno(fs.open, "/sys/kernel/iommu_groups/1/reserved_regions", os.O_WRONLY) == errno.EACCES
+    assert (
+        _errno(fs.open, "/sys/kernel/iommu_groups/1/reserved_regions", os.O_WRONLY) == errno.EACCES
+    )
     assert _errno(fs.open, "/sys/kernel/iommu_groups/1/remove", os.O_RDONLY) == errno.EACCES
     assert _errno(fs.open, "/sys/kernel/iommu_groups/1", os.O_WRONLY) == errno.EISDIR
     # sysfs has no create: a new name is EACCES, not a new file
