@@ -11,6 +11,7 @@ from __future__ import annotations
 from iommush.shell.command import CommandTable
 
 from . import (  # noqa: F401  (each module registers its utilities on import)
+    awk,
     binary,
     conformance,
     files,
