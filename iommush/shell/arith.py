@@ -272,7 +272,7 @@ class _Eval:
     def ev(self, node: Node) -> int:
         tag = node[0]
         if tag == "num":
-            return node[1]  # type: ignore[no-any-return]
+            return node[1]
         if tag == "var":
             return self.value_of(node[1], node[2])
         if tag == "bin":

@@ -10,7 +10,7 @@ import stat as st
 from typing import TYPE_CHECKING
 
 from . import pattern as pat
-from .ast import CondAnd, CondBinary, CondExpr, CondNot, CondOr, CondUnary, CondWord
+from .ast import CondAnd, CondBinary, CondExpr, CondNot, CondOr, CondWord
 from .errors import ExpansionError
 
 if TYPE_CHECKING:
@@ -147,18 +147,20 @@ def eval_cond(interp: Interp, expr: CondExpr) -> int:
 
 
 def _cond(interp: Interp, e: CondExpr) -> bool:
-    t = type(e)
-    if t is CondAnd:
-        return _cond(interp, e.left) and _cond(interp, e.right)  # type: ignore[union-attr]
-    if t is CondOr:
-        return _cond(interp, e.left) or _cond(interp, e.right)  # type: ignore[union-attr]
-    if t is CondNot:
-        return not _cond(interp, e.expr)  # type: ignore[union-attr]
-    if t is CondWord:
-        return interp.expand_word(e.word) != ""  # type: ignore[union-attr]
-    if t is CondUnary:
-        return _unary(interp, e.op, interp.expand_word(e.word))  # type: ignore[union-attr]
-    assert isinstance(e, CondBinary)
+    if isinstance(e, CondBinary):
+        return _cond_binary(interp, e)
+    if isinstance(e, CondAnd):
+        return _cond(interp, e.left) and _cond(interp, e.right)
+    if isinstance(e, CondOr):
+        return _cond(interp, e.left) or _cond(interp, e.right)
+    if isinstance(e, CondNot):
+        return not _cond(interp, e.expr)
+    if isinstance(e, CondWord):
+        return interp.expand_word(e.word) != ""
+    return _unary(interp, e.op, interp.expand_word(e.word))
+
+
+def _cond_binary(interp: Interp, e: CondBinary) -> bool:
     op = e.op
     left = interp.expand_word(e.left)
     if op in ("==", "=", "!="):

@@ -8,18 +8,20 @@ exactly as POSIX says (Oils splits the same phases: ``word_eval``, ``split``, ``
 
 from __future__ import annotations
 
-import os
 import random
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from . import pattern as pat
 from .arith import evaluate
 from .ast import DQ, SQ, ArithSub, CmdSub, Escaped, Lit, Param, Part, Tilde, Word
 from .errors import ExpansionError
-from .state import ASSOC, EXPORT, INTEGER, LOWER, READONLY, UPPER, Var
+from .state import ASSOC, EXPORT, INTEGER, LOWER, READONLY, UPPER, Var, array_end
 
 if TYPE_CHECKING:
+    from iommush.vfs import VirtualFS
+
     from .state import ShellState
 
 __all__ = ["Expander", "shell_quote"]
@@ -62,7 +64,11 @@ class Expander:
     """Mixin of the interpreter: everything that turns words into strings."""
 
     state: ShellState
+    fs: VirtualFS
     started: float
+    pipestatus: list[int]
+    bashpid: int
+    ppid: int
 
     # provided by the interpreter
     def command_substitution(self, node: CmdSub) -> str:
@@ -82,6 +88,8 @@ class Expander:
             s = w.static
             if s is not None:
                 out.append(s)
+            elif w.braces and "braceexpand" in self.state.options:
+                out.extend(self.expand_words(w.brace_words()))
             else:
                 out.extend(self._fields(self._frags(w.parts, False), glob=True))
         return out
@@ -99,6 +107,8 @@ class Expander:
         s = word.static
         if s is not None:
             return [s]
+        if word.braces and "braceexpand" in self.state.options:
+            return self.expand_words(word.brace_words())
         return self._fields(self._frags(word.parts, False), glob=True)
 
     def expand_pattern(self, word: Word) -> str:
@@ -132,8 +142,8 @@ class Expander:
                 return var.scalar()
             return None
         if var.flags & ASSOC:
-            return var.value.get(self.expand_word(self._index_word(index)))  # type: ignore[call-overload, no-any-return]
-        return var.value.get(self._index_int(index, var.value))  # type: ignore[call-overload, no-any-return]
+            return var.value.get(self.expand_word(self._index_word(index)))
+        return var.value.get(self._index_int(index, var.value))
 
     def _arith_set(self, name: str, index: str | None, value: int) -> None:
         if index is None:
@@ -151,11 +161,10 @@ class Expander:
 
         return Lexer(text).parse_text(text, "arith")
 
-    def _index_int(self, text: str, arr: dict) -> int:  # type: ignore[type-arg]
+    def _index_int(self, text: str, arr: Mapping[int | str, str]) -> int:
         i = evaluate(self.expand_word(self._index_word(text)), self._arith_get, self._arith_set)
         if i < 0:
-            top = max(arr) + 1 if arr else 0
-            i += top
+            i += array_end(arr)
             if i < 0:
                 raise ExpansionError("bad array subscript")
         return i
@@ -199,7 +208,7 @@ class Expander:
         return home if home is not None else "~" + user
 
     def _user_home(self, user: str) -> str | None:
-        fs = self.fs  # type: ignore[attr-defined]
+        fs = self.fs
         try:
             data = fs.read_bytes("/etc/passwd").decode("utf-8", "replace")
         except OSError:
@@ -237,8 +246,8 @@ class Expander:
             i = self.eval_arith(p.index)
             if isinstance(val, dict):
                 if i < 0:
-                    i += (max(val) + 1) if val else 0
-                return val.get(i), False  # type: ignore[call-overload]
+                    i += array_end(val)
+                return val.get(i), False
             return (val if i == 0 else None), False
         if name == "@" or name == "*":
             return list(self.positional_list()), name == "*"
@@ -543,7 +552,7 @@ class Expander:
         return [pat.unescape(pattern)]
 
     def glob_paths(self, pattern: str) -> list[str]:
-        fs = self.fs  # type: ignore[attr-defined]
+        fs = self.fs
         cwd = self.state.cwd
         dotglob = "dotglob" in self.state.shopts
         comps = pattern.split("/")
@@ -591,7 +600,7 @@ class Expander:
     # -- dynamic variables -----------------------------------------------------------
     def dynamic_array(self, name: str) -> Var | None:
         if name == "PIPESTATUS":
-            return Var(dict(enumerate(str(s) for s in self.pipestatus)))  # type: ignore[attr-defined]
+            return Var(dict(enumerate(str(s) for s in self.pipestatus)))
         if name == "FUNCNAME" and self.state.funcnames:
             return Var(dict(enumerate([*self.state.funcnames, "main"])))
         return None
@@ -603,14 +612,16 @@ class Expander:
             return str(int(time.monotonic() - self.started))
         if name == "EPOCHSECONDS":
             return str(int(time.time()))
-        if name == "BASHPID" or name == "PPID":
-            return str(os.getpid())
+        if name == "BASHPID":
+            return str(self.bashpid)
+        if name == "PPID":
+            return str(self.ppid)
         return None
 
 
-def _is_dir(fs: object, path: str, cwd: str) -> bool:
+def _is_dir(fs: VirtualFS, path: str, cwd: str) -> bool:
     try:
-        return fs.stat(path, cwd).is_dir  # type: ignore[attr-defined, no-any-return]
+        return fs.stat(path, cwd).is_dir
     except OSError:
         return False
 

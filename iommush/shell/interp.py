@@ -12,6 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from . import pattern as pat
+from . import process, simple
 from .ast import (
     AndOr,
     ArithCmd,
@@ -40,7 +41,7 @@ from .errors import (
 )
 from .expand import Expander, shell_quote
 from .redirect import RedirectError, Redirector
-from .state import EXPORT, ShellState, Var, VarError
+from .state import EXPORT, PidAllocator, ShellState, Var, VarError
 from .streams import BufferOut, BytesIn, Stream
 
 if TYPE_CHECKING:
@@ -67,6 +68,8 @@ class Interp(Expander, Redirector):
         *,
         interactive: bool = False,
         script: str | None = None,
+        pids: PidAllocator | None = None,
+        ppid: int | None = None,
     ) -> None:
         self.system = system
         self.fs: VirtualFS = system.fs
@@ -88,6 +91,19 @@ class Interp(Expander, Redirector):
         self.history: list[str] = []
         self.host_stdout: Stream | None = None
         self.last_bg = ""
+        #: How many shells (scripts, ``sh -c``) this one runs inside.
+        self.depth = 0
+        #: ``$$`` (this shell), ``BASHPID`` (this subshell) and ``PPID``.
+        self.pids = pids if pids is not None else PidAllocator()
+        self.pid = self.bashpid = self.pids.last if pids is None else self.pids.allocate()
+        self.ppid = ppid if ppid is not None else self.pid - 1
+        #: True while the ERR trap runs (it does not trigger itself).
+        self.in_err_trap = False
+        #: The file mode creation mask (``umask``).
+        self.umask = 0o022
+        #: ``getopts``' place inside a word of grouped options, and the OPTIND it is for.
+        self.getopts_pos = 1
+        self.getopts_ind: int | None = None
         self._dispatch: dict[type, Any] = {
             Simple: self.exec_simple,
             Pipeline: self.exec_pipeline,
@@ -132,20 +148,36 @@ class Interp(Expander, Redirector):
         return status
 
     def run_toplevel(self, node: Command) -> int:
-        """Run one complete command and apply ``set -e``."""
+        """Run one complete command; then the ERR trap and ``set -e`` if it failed."""
         status = self.execute(node)
-        self._errexit(node, status)
+        if status:
+            self._errexit(node, status)
         return status
 
     def _errexit(self, node: Command, status: int) -> None:
-        if status and "errexit" in self.state.options and not self.suppress_errexit:
-            t = type(node)
-            if t is AndOr and not self.andor_final:
-                return
-            if t is Pipeline and node.negate:  # type: ignore[union-attr]
-                return
-            if t in (If, While, For, ArithFor, Case, BraceGroup, FuncDef, Seq):
-                return
+        """After ``node`` failed: run the ERR trap, then exit under ``set -e``, where
+        bash does (not in a condition, not before ``&&``/``||``, not for a compound
+        command whose failing part already counted). As in bash, the ERR trap is not
+        run inside functions and subshells unless ``set -E`` (errtrace) is on."""
+        if self.suppress_errexit:
+            return
+        t = type(node)
+        if t is AndOr and not self.andor_final:
+            return
+        if isinstance(node, Pipeline) and node.negate:
+            return
+        if t in (If, While, For, ArithFor, Case, BraceGroup, FuncDef, Seq):
+            return
+        st = self.state
+        trap = st.traps.get("ERR")
+        if trap and not self.in_err_trap and (not self.func_depth or "errtrace" in st.options):
+            self.in_err_trap = True
+            try:
+                self.run_trap(trap, status)
+            finally:
+                self.in_err_trap = False
+            self.last_status = status
+        if "errexit" in st.options:
             raise ExitShell(status)
 
     # -- lists -----------------------------------------------------------------------
@@ -153,7 +185,7 @@ class Interp(Expander, Redirector):
         status = 0
         for item in node.items:
             status = self.execute(item)
-            if status and "errexit" in self.state.options:
+            if status:
                 self._errexit(item, status)
         return status
 
@@ -242,9 +274,9 @@ class Interp(Expander, Redirector):
         return self.subshell(body)
 
     def _is_plain_utility(self, cmd: Command) -> bool:
-        if type(cmd) is not Simple or not cmd.words:  # type: ignore[union-attr]
+        if type(cmd) is not Simple or not cmd.words:
             return False
-        name = cmd.words[0].static  # type: ignore[union-attr]
+        name = cmd.words[0].static
         if name is None or name in self.state.funcs:
             return False
         info = self.table.get(name)
@@ -254,6 +286,8 @@ class Interp(Expander, Redirector):
         """Run ``body()`` in a copy of the state (``( ... )``, ``$( ... )``, pipes)."""
         saved = self.state
         saved_flags = (self.loop_depth, self.func_depth, self.suppress_errexit)
+        saved_bashpid = self.bashpid
+        self.bashpid = self.pids.allocate()
         child = saved.clone()
         self.state = child
         status = 0
@@ -274,6 +308,7 @@ class Interp(Expander, Redirector):
             if child.fds is not None:
                 child.fds.close_all()
             self.state = saved
+            self.bashpid = saved_bashpid
             self.loop_depth, self.func_depth, self.suppress_errexit = saved_flags
         return status
 
@@ -284,7 +319,7 @@ class Interp(Expander, Redirector):
 
         self.last_status = status
         try:
-            parser = Parser(Lexer(source))
+            parser = Parser(Lexer(source, line=self.lineno))
             while True:
                 node = parser.parse_next()
                 if node is None:
@@ -324,14 +359,14 @@ class Interp(Expander, Redirector):
     # -- compound commands ---------------------------------------------------------
     def _with_redirs(self, node: Any, run: Any) -> int:
         if not node.redirs:
-            return run()  # type: ignore[no-any-return]
+            return run()
         try:
             saved = self.apply_redirs(node.redirs)
         except (RedirectError, ExpansionError) as exc:
             self.report(str(exc) if isinstance(exc, RedirectError) else exc.message)
             return 1
         try:
-            return run()  # type: ignore[no-any-return]
+            return run()
         finally:
             self.undo_redirs(saved)
 
@@ -511,17 +546,18 @@ class Interp(Expander, Redirector):
         ps4 = self.state.get("PS4")
         return "+ " if ps4 is None else ps4
 
-    # -- simple commands -------------------------------------------------------------
-    from .process import run_argv, run_script_text, run_source, spawn_shell  # noqa: E402
-    from .simple import (  # noqa: E402  (methods defined in simple.py)
-        call_function,
-        do_assignments,
-        exec_simple,
-        find_command,
-        run_command_argv,
-        run_script_file,
-        special_param,
-    )
+    # -- simple commands and running source (defined in simple.py and process.py) ------
+    exec_simple = simple.exec_simple
+    do_assignments = simple.do_assignments
+    run_command_argv = simple.run_command_argv
+    call_function = simple.call_function
+    run_script_file = simple.run_script_file
+    find_command = simple.find_command
+    special_param = simple.special_param
+    run_source = process.run_source
+    spawn_shell = process.spawn_shell
+    run_argv = process.run_argv
+    run_script_text = process.run_script_text
 
     def xtrace(self, assigns: list[str], argv: list[str]) -> None:
         words = [*assigns, *(shell_quote(a) for a in argv)]

@@ -35,6 +35,8 @@ OPERATORS = (
     "<<<", "<<-", "<<", "<&", "<>", "<", ">>", ">&", ">|", ">", "(", ")",
 )  # fmt: skip
 _OP_START = frozenset(";&|<>()")
+#: The operators by their first character, longest first.
+_OPS_BY_CHAR = {c: tuple(op for op in OPERATORS if op[0] == c) for c in _OP_START}
 _META = frozenset(" \t\n;&|<>()")
 _PLAIN = re.compile(r"[^\s|&;<>()'\"\\$`~]+")
 _BLANK = re.compile(r"(?:[ \t]|\\\n)+")
@@ -172,8 +174,9 @@ class Lexer:
             if self.heredocs:
                 self._read_heredocs()
             return tok
-        if c in _OP_START:
-            for op in OPERATORS:
+        ops = _OPS_BY_CHAR.get(c)
+        if ops is not None:
+            for op in ops:
                 if src.startswith(op, self.pos):
                     self.pos += len(op)
                     return Tok("O", op, self.line)
@@ -197,8 +200,19 @@ class Lexer:
                 return tok
             self.pos = start
             self.line = line
+        src = self.src
+        m = _PLAIN.match(src, start)
+        if m is not None:
+            end = m.end()
+            if end == len(src) or src[end] in _META:
+                # the common case: one unquoted literal word
+                raw = m.group()
+                self.pos = end
+                tok = Tok("W", raw, line, Word.literal(raw))
+                tok.kw = raw
+                return tok
         parts = self.read_parts("cmd")
-        raw = self.src[start : self.pos]
+        raw = src[start : self.pos]
         word = Word(parts, raw=raw)
         tok = Tok("W", raw, line, word)
         if len(parts) == 1 and type(parts[0]) is Lit:
@@ -366,9 +380,9 @@ class Lexer:
                 lines.append(line + "\n")
             text = "".join(lines)
             if hd.quoted:
-                hd.body = Word([SQ(text)])
+                hd.body = Word([SQ(text)], text, braces=False)
             else:
-                hd.body = Word(self.parse_text(text, "heredoc").parts)
+                hd.body = Word(self.parse_text(text, "heredoc").parts, text, braces=False)
 
     # -- words -----------------------------------------------------------------------
     def parse_text(self, text: str, mode: str) -> Word:

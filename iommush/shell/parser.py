@@ -9,12 +9,15 @@ have run, as in bash.
 
 from __future__ import annotations
 
+import re
+
 from .ast import DQ as DQPart
 from .ast import (
     SQ,
     AndOr,
     ArithCmd,
     ArithFor,
+    Assign,
     BraceGroup,
     Case,
     CaseArm,
@@ -56,6 +59,9 @@ _UNARY = frozenset(
 )
 _BINARY = frozenset("== = != =~ -eq -ne -lt -le -gt -ge -nt -ot -ef".split())
 DECL_BUILTINS = frozenset(["declare", "typeset", "local", "export", "readonly"])
+_PLAIN_LINE = re.compile(
+    r"[ \t]*([\w./:@%+,*?^\[\]{}-]+(?:[ \t]+[\w./:@%+,*?^\[\]{}-]+)*)[ \t]*(\n|\Z)", re.ASCII
+)
 
 
 class Parser:
@@ -67,9 +73,14 @@ class Parser:
 
     # -- token helpers ---------------------------------------------------------------
     def peek(self) -> Tok:
-        if self._tok is None:
-            self._tok = self.lx.next_token()
-        return self._tok
+        tok = self._tok
+        if tok is None:
+            tok = self._tok = self.lx.next_token()
+        return tok
+
+    def idle(self) -> bool:
+        """True between commands: no token read ahead, no here-document pending."""
+        return self._tok is None and not self.lx.heredocs
 
     def next(self) -> Tok:
         tok = self.peek()
@@ -100,6 +111,10 @@ class Parser:
     # -- top level ----------------------------------------------------------------------
     def parse_next(self) -> Command | None:
         """``complete_command : list separator_op? NEWLINE`` (None at the end of input)."""
+        if self._tok is None and not self.lx.heredocs:
+            node = self._plain_line()
+            if node is not None:
+                return node
         self.skip_newlines()
         tok = self.peek()
         if tok.kind == "E":
@@ -111,6 +126,22 @@ class Parser:
         elif tok.kind != "E":
             raise self.error(tok)
         return items[0] if len(items) == 1 else Seq(items)
+
+    def _plain_line(self) -> Simple | None:
+        """The fast path for a line of plain words (``cat /sys/x``, ``echo foo``):
+        the very tree the grammar gives, without going through the tokens."""
+        lx = self.lx
+        m = _PLAIN_LINE.match(lx.src, lx.pos)
+        if m is None:
+            return None
+        words = m.group(1).split()
+        if words[0] in KEYWORDS or words[0] == "time":
+            return None
+        node = Simple([], [Word.literal(w) for w in words], [], lx.line)
+        lx.pos = m.end()
+        if m.group(2):
+            lx.line += 1
+        return node
 
     def parse_program(self) -> Seq:
         """``program : linebreak complete_commands linebreak``."""
@@ -296,7 +327,7 @@ class Parser:
         assigns = []
         words: list[Word] = []
         redirs: list[Redir] = []
-        decl: dict[int, object] | None = None
+        decl: dict[int, Assign] | None = None
         first = self.peek()
         line = first.line
         while True:
@@ -320,13 +351,15 @@ class Parser:
                     if nxt.kind == "O" and nxt.value == "(":
                         return self._function_after_name(tok)
                 continue
+            if tok.kind not in ("O", "IO"):
+                break
             r = self._maybe_redirect()
             if r is None:
                 break
             redirs.append(r)
         if not words and not assigns and not redirs:
             raise self.error(self.peek())
-        return Simple(assigns, words, redirs, line, decl)  # type: ignore[arg-type]
+        return Simple(assigns, words, redirs, line, decl)
 
     # -- compound commands ---------------------------------------------------------
     def parse_if(self) -> If:
@@ -554,7 +587,7 @@ class Parser:
             if nxt.kind == "W" and not self.is_kw(nxt, "]]"):
                 self.next()
                 assert nxt.word is not None
-                return CondUnary(tok.kw, nxt.word)  # type: ignore[arg-type]
+                return CondUnary(tok.kw, nxt.word)
         nxt = self.peek()
         op: str | None = None
         if nxt.kind == "W" and nxt.kw in _BINARY:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from .command import CommandContext
+from .command import CommandContext, InStream, OutStream
 from .errors import BreakLoop, ContinueLoop, ExitShell, ReturnFunction, ShellSyntaxError
 from .lexer import Lexer
+from .parsecache import LineCache
 from .parser import Parser
 from .state import EXPORT, ShellState, Var
 from .streams import FdTable, Stream
@@ -27,29 +28,29 @@ class ProtoOut(Stream):
 
     writable = True
 
-    def __init__(self, raw: object) -> None:
+    def __init__(self, raw: OutStream) -> None:
         super().__init__()
         self.raw = raw
 
     def write(self, data: bytes) -> int:
-        return self.raw.write(data)  # type: ignore[attr-defined, no-any-return]
+        return self.raw.write(data)
 
     def flush(self) -> None:
-        self.raw.flush()  # type: ignore[attr-defined]
+        self.raw.flush()
 
 
 class ProtoIn(Stream):
     readable = True
 
-    def __init__(self, raw: object) -> None:
+    def __init__(self, raw: InStream) -> None:
         super().__init__()
         self.raw = raw
 
     def read(self, size: int = -1) -> bytes:
-        return self.raw.read(size)  # type: ignore[attr-defined, no-any-return]
+        return self.raw.read(size)
 
     def readline(self) -> bytes:
-        return self.raw.readline()  # type: ignore[attr-defined, no-any-return]
+        return self.raw.readline()
 
 
 def run_source(
@@ -60,9 +61,10 @@ def run_source(
     lexer = Lexer(source, final=True, line=line)
     parser = Parser(lexer)
     status = 0
+    cached = LineCache(parser)
     while True:
         try:
-            node = parser.parse_next()
+            node = cached.parse_next()
         except ShellSyntaxError as exc:
             report_syntax(self, exc, source, line, syntax_prefix)
             self.last_status = 2
@@ -139,11 +141,19 @@ def spawn_shell(
     state.fds = self.state.fds.copy()
     if errexit:
         state.options.add("errexit")
-    child = Interp(self.system, self.table, state, interactive=False, script=script)
+    child = Interp(
+        self.system,
+        self.table,
+        state,
+        interactive=False,
+        script=script,
+        pids=self.pids,
+        ppid=self.bashpid,
+    )
     child.host_stdout = self.host_stdout
     child.history = self.history
-    child.depth = getattr(self, "depth", 0) + 1  # type: ignore[attr-defined]
-    if child.depth > 40:  # type: ignore[attr-defined]
+    child.depth = self.depth + 1
+    if child.depth > 40:
         self.report(f"{argv0}: maximum nesting level exceeded")
         state.fds.close_all()
         return 126
@@ -162,8 +172,9 @@ def spawn_shell(
 
 def _ctx_fds(self: Interp, ctx: CommandContext) -> FdTable:
     fds = self.fds.copy()
-    for n, s in ((0, ctx.stdin), (1, ctx.stdout), (2, ctx.stderr)):
-        fds.set(n, s if isinstance(s, Stream) else (ProtoIn(s) if n == 0 else ProtoOut(s)))
+    fds.set(0, ctx.stdin if isinstance(ctx.stdin, Stream) else ProtoIn(ctx.stdin))
+    for n, s in ((1, ctx.stdout), (2, ctx.stderr)):
+        fds.set(n, s if isinstance(s, Stream) else ProtoOut(s))
     return fds
 
 

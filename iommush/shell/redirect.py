@@ -12,7 +12,7 @@ import errno
 import os
 from typing import TYPE_CHECKING
 
-from .ast import Redir
+from .ast import Redir, Word
 from .errors import ExpansionError
 from .streams import BytesIn, FdTable, Stream, VfsStream
 
@@ -61,10 +61,10 @@ class Redirector:
     state: ShellState
     fs: VirtualFS
 
-    def expand_word(self, word: object) -> str:
+    def expand_word(self, word: Word) -> str:
         raise NotImplementedError
 
-    def expand_word_fields(self, word: object) -> list[str]:
+    def expand_word_fields(self, word: Word) -> list[str]:
         raise NotImplementedError
 
     @property

@@ -38,7 +38,7 @@ def default_commands() -> CommandTable:
     """The utilities (``ls``, ``cat``...) if installed, under the shell's builtins."""
     table = CommandTable()
     try:
-        from .commands import utilities  # type: ignore[attr-defined]
+        from .commands import utilities
     except ImportError:
         pass
     else:

@@ -6,7 +6,6 @@ and child shells for scripts. These functions are methods of
 
 from __future__ import annotations
 
-import os
 import posixpath
 from typing import TYPE_CHECKING
 
@@ -20,7 +19,7 @@ from .errors import (
     ReturnFunction,
 )
 from .redirect import RedirectError
-from .state import ASSOC, EXPORT, INTEGER, Var, VarError
+from .state import ASSOC, EXPORT, INTEGER, Var, VarError, array_end
 from .streams import Stream
 
 if TYPE_CHECKING:
@@ -57,7 +56,7 @@ def exec_simple(self: Interp, node: Simple) -> int:
         return self.expansion_failed(exc)
     if not argv:
         try:
-            done = do_assignments(self, node.assigns, temp=False)
+            _, done = do_assignments(self, node.assigns, temp=False)
         except ExpansionError as exc:
             return self.expansion_failed(exc)
         if "xtrace" in self.state.options and done:
@@ -73,7 +72,7 @@ def exec_simple(self: Interp, node: Simple) -> int:
     saved_vars = None
     if node.assigns:
         try:
-            saved_vars = do_assignments(self, node.assigns, temp=True)
+            saved_vars, _ = do_assignments(self, node.assigns, temp=True)
         except ExpansionError as exc:
             return self.expansion_failed(exc)
     try:
@@ -129,8 +128,11 @@ def _expand_decl(self: Interp, node: Simple) -> list[str]:
     return out
 
 
-def do_assignments(self: Interp, assigns: list[Assign], temp: bool) -> list:  # type: ignore[type-arg]
-    """Perform ``assigns``; with ``temp`` returns what to restore (and exports them)."""
+def do_assignments(
+    self: Interp, assigns: list[Assign], temp: bool
+) -> tuple[list[tuple[str, Var | None]], list[str]]:
+    """Perform ``assigns``; returns what to restore (filled with ``temp``, which also
+    exports them) and the assignments done, as ``set -x`` shows them."""
     st = self.state
     saved: list[tuple[str, Var | None]] = []
     done: list[str] = []
@@ -165,7 +167,7 @@ def do_assignments(self: Interp, assigns: list[Assign], temp: bool) -> list:  # 
             if not temp:
                 raise
             self.report(exc.message)
-    return saved if temp else done
+    return saved, done
 
 
 def _assign_array(self: Interp, a: Assign) -> None:
@@ -173,12 +175,12 @@ def _assign_array(self: Interp, a: Assign) -> None:
     assert a.array is not None
     var = st.lookup(a.name)
     assoc = var is not None and bool(var.flags & ASSOC)
-    items: dict = {}  # type: ignore[type-arg]
+    items: dict[int | str, str] = {}
     if a.op == "+=" and var is not None and isinstance(var.value, dict):
         items = dict(var.value)
-    elif a.op == "+=" and var is not None and var.value is not None:
+    elif a.op == "+=" and var is not None and isinstance(var.value, str):
         items = {0: var.value}
-    nxt = (max(items) + 1) if items and not assoc else 0
+    nxt = array_end(items) if not assoc else 0
     for key, val in a.array:
         if key is not None:
             k: str | int = self.expand_word(key) if assoc else self.eval_arith(key)
@@ -303,6 +305,7 @@ def call_function(self: Interp, func: FuncDef, argv: list[str]) -> int:
     st.funcnames.insert(0, func.name)
     self.func_depth += 1
     saved_loop = self.loop_depth
+    saved_line = self.lineno
     self.loop_depth = 0
     try:
         return self.execute(func.body)
@@ -311,6 +314,7 @@ def call_function(self: Interp, func: FuncDef, argv: list[str]) -> int:
     finally:
         self.func_depth -= 1
         self.loop_depth = saved_loop
+        self.lineno = saved_line
         st.funcnames.pop(0)
         scope = st.scopes.pop()
         if any(v.flags & EXPORT for v in scope.values()):
@@ -402,7 +406,7 @@ def special_param(self: Interp, name: str) -> str | None:
     if name == "#":
         return str(len(self.state.positional))
     if name == "$":
-        return str(os.getpid())
+        return str(self.pid)
     if name == "!":
         return self.last_bg or None
     if name == "-":

@@ -4,6 +4,7 @@ state that a subshell copies: variables, functions, options, directory, traps.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from .errors import ExpansionError
@@ -23,12 +24,38 @@ __all__ = [
     "ShellState",
     "Var",
     "VarError",
+    "PidAllocator",
     "Value",
+    "array_end",
 ]
 
 EXPORT, READONLY, INTEGER, ARRAY, ASSOC, LOWER, UPPER = 1, 2, 4, 8, 16, 32, 64
 
-Value = str | dict[int | str] | dict[str | str] | None
+Value = str | dict[int | str, str] | None
+
+
+def array_end(arr: Mapping[int | str, str]) -> int:
+    """One past the highest index of an indexed array (0 when empty)."""
+    return max((k for k in arr if isinstance(k, int)), default=-1) + 1
+
+
+class PidAllocator:
+    """Virtual process ids for one shell and every subshell and child shell it starts:
+    ``$$`` is stable and the same in every run, ``BASHPID`` differs in a subshell."""
+
+    __slots__ = ("last",)
+
+    #: The pid of a top-level shell.
+    FIRST = 1000
+
+    def __init__(self, first: int = FIRST) -> None:
+        self.last = first
+
+    def allocate(self) -> int:
+        """A new pid (a fork)."""
+        self.last += 1
+        return self.last
+
 
 #: ``set -o`` options, in the order bash lists them.
 SET_OPTIONS = (
@@ -72,7 +99,7 @@ class Var:
         """``$name``: element 0 of an array."""
         v = self.value
         if isinstance(v, dict):
-            return v.get(0) if not self.flags & ASSOC else v.get("0")  # type: ignore[call-overload, no-any-return]
+            return v.get(0) if not self.flags & ASSOC else v.get("0")
         return v
 
 
@@ -107,7 +134,12 @@ class ShellState:
         s.options = set(self.options)
         s.shopts = set(self.shopts)
         s.cwd = self.cwd
-        s.traps = {k: v for k, v in self.traps.items() if k != "EXIT" and v == ""}
+        errtrace = "errtrace" in self.options
+        s.traps = {
+            k: v
+            for k, v in self.traps.items()
+            if k != "EXIT" and (v == "" or (k == "ERR" and errtrace))
+        }
         s.fds = self.fds.copy() if self.fds is not None else None
         s.env_cache = None
         s.funcnames = list(self.funcnames)
@@ -166,8 +198,8 @@ class ShellState:
         cur = v.value
         if isinstance(cur, dict):
             key: int | str = "0" if v.flags & ASSOC else 0
-            old = cur.get(key, "")  # type: ignore[call-overload]
-            cur[key] = old + value if append else value  # type: ignore[index]
+            old = cur.get(key, "")
+            cur[key] = old + value if append else value
         else:
             v.value = (cur or "") + value if append else value
         if v.flags & EXPORT or "allexport" in self.options:
@@ -211,24 +243,31 @@ class ShellState:
         if v.flags & ASSOC:
             key = str(key)
         if v.flags & INTEGER:
-            value = self._int_value(value, v.value.get(key) if append else None)  # type: ignore[call-overload]
+            value = self._int_value(value, v.value.get(key) if append else None)
             append = False
-        old_s = v.value.get(key, "") if append else ""  # type: ignore[call-overload]
-        v.value[key] = old_s + value  # type: ignore[index]
+        old_s = v.value.get(key, "") if append else ""
+        v.value[key] = old_s + value
         if v.flags & EXPORT:
             self.env_cache = None
 
-    def set_array(self, name: str, items: dict[int, str] | dict[str, str], *,
-                  local: bool = False, assoc: bool = False) -> None:  # fmt: skip
+    def set_array(
+        self,
+        name: str,
+        items: Mapping[int | str, str] | Mapping[int, str] | Mapping[str, str],
+        *,
+        local: bool = False,
+        assoc: bool = False,
+    ) -> None:
         """``name=(...)``: replace the whole array."""
         table = self._target(name, local)
         v = table.get(name)
         if v is not None and v.flags & READONLY:
             raise VarError(f"{name}: readonly variable")
+        value: dict[int | str, str] = {k: x for k, x in items.items()}
         if v is None:
-            table[name] = Var(items, ASSOC if assoc else ARRAY)
+            table[name] = Var(value, ASSOC if assoc else ARRAY)
             return
-        v.value = items
+        v.value = value
         if not v.flags & ASSOC:
             v.flags |= ARRAY
         self.env_cache = None

@@ -1,14 +1,16 @@
 """The interpreter: status, redirections through the vfs, fds held by exec, scripts,
-line-by-line input, robustness and speed."""
+line-by-line input, robustness, and the work done per line."""
 
 from __future__ import annotations
 
-import time
-
+import pytest
 from fakesys import FakeSystem, make_shell
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from iommush.shell.ast import Command
+from iommush.shell.lexer import Lexer, Tok
+from iommush.shell.parser import Parser
 from iommush.vfs import Cred, as_cred
 
 
@@ -105,13 +107,41 @@ def test_syntax_error_interactive_keeps_going() -> None:
     assert sh.run("echo ok") == 0
 
 
-def test_many_simple_commands_are_fast() -> None:
+def test_repeated_lines_are_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Work counts, not seconds (timing lives in benchmarks/): a plain line never goes
+    through the tokenizer, and a repeated line of any other kind is parsed twice at
+    most (its tree is kept the second time)."""
+    calls = {"tokens": 0, "simple": 0}
+    real_token, real_simple = Lexer.next_token, Parser.simple_command
+
+    def next_token(self: Lexer) -> Tok:
+        calls["tokens"] += 1
+        return real_token(self)
+
+    def simple_command(self: Parser) -> Command:
+        calls["simple"] += 1
+        return real_simple(self)
+
+    monkeypatch.setattr(Lexer, "next_token", next_token)
+    monkeypatch.setattr(Parser, "simple_command", simple_command)
     sh, out, err = make_shell()
-    script = "".join(f"echo line {i} > /dev/null\n:\nx={i}\n" for i in range(3000))
-    start = time.perf_counter()
-    assert sh.run(script) == 0
-    per_command = (time.perf_counter() - start) / 9000
-    assert per_command < 200e-6
+    plain = "".join(f"echo line {i}\n" for i in range(500))
+    assert sh.run(plain) == 0
+    assert calls["tokens"] <= 1 and calls["simple"] == 0
+    repeated = "echo DMA > /sys/kernel/iommu_groups/0/type; x=$((x+1)) # again\n" * 500
+    assert sh.run(repeated) == 0
+    assert calls["simple"] <= 2 * 3
+    assert sh.vars["x"] == "500" and err.getvalue() == b""
+
+
+def test_cached_lines_keep_their_line_numbers() -> None:
+    sh, out, err = make_shell()
+    line = 'echo "$LINENO" > /sys/kernel/iommu_groups/0/type\n'
+    status = sh.run(line + "\n# comment\n" + line + line, filename="s.sh")
+    assert status == 1
+    assert err.getvalue() == b"".join(
+        b"s.sh: line %d: echo: write error: Invalid argument\n" % n for n in (1, 4, 5)
+    )
 
 
 @settings(max_examples=150, deadline=None)

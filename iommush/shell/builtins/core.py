@@ -4,9 +4,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..command import CommandContext, CommandTable
 from ..errors import BreakLoop, ContinueLoop, ExitShell, ReturnFunction
 from .base import err, interp_of
+
+if TYPE_CHECKING:
+    from ..interp import Interp
 
 __all__ = ["register"]
 
@@ -357,7 +362,7 @@ def register(t: CommandTable) -> None:  # noqa: C901 - one registration block
         return sh.spawn_shell(src, path, args[1:], script=path, errexit=errexit)
 
 
-def _describe(name: str, kind: str, detail: str, sh: object) -> str:
+def _describe(name: str, kind: str, detail: str, sh: Interp) -> str:
     if kind == "keyword":
         return f"{name} is a shell keyword"
     if kind == "builtin":
@@ -365,8 +370,10 @@ def _describe(name: str, kind: str, detail: str, sh: object) -> str:
     if kind == "alias":
         return f"{name} is aliased to `{detail}'"
     if kind == "function":
-        func = sh.state.funcs[name]  # type: ignore[attr-defined]
-        return f"{name} is a function\n{name} () \n{func.source}"
+        func = sh.state.funcs[name]
+        from ..deparse import format_function
+
+        return f"{name} is a function\n{format_function(func)}"
     return f"{name} is {detail}"
 
 

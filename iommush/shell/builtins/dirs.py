@@ -144,10 +144,10 @@ def register(t: CommandTable) -> None:  # noqa: C901
         sh = interp_of(ctx)
         args = [a for a in ctx.argv[1:] if not a.startswith("-")]
         if not args:
-            ctx.out(f"{getattr(sh, 'umask', 0o022):04o}\n")
+            ctx.out(f"{sh.umask:04o}\n")
             return 0
         try:
-            sh.umask = int(args[0], 8)  # type: ignore[attr-defined]
+            sh.umask = int(args[0], 8)
         except ValueError:
             err(ctx, f"{args[0]}: octal number out of range")
             return 1

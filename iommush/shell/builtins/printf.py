@@ -156,11 +156,11 @@ def format_printf(fmt: str, args: list[str], errors: list[str]) -> str:
                     v &= _MASK
                 out.append((spec + ("d" if conv == "u" else conv)) % v)
             elif conv in "eEfFgGaA":
-                v = _float(arg, errors) if arg is not None else 0.0
+                f = _float(arg, errors) if arg is not None else 0.0
                 if conv in "aA":
-                    out.append(float.hex(v))
+                    out.append(float.hex(f))
                 else:
-                    out.append((spec + conv) % v)
+                    out.append((spec + conv) % f)
             elif conv == "c":
                 out.append((spec.split(".")[0] + "s") % ((arg or "")[:1]))
             elif conv == "s":

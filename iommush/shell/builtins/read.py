@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from ..command import CommandContext
 from ..state import VarError
+from ..streams import HostIn
 from .base import err, interp_of
 
-__all__ = ["read_builtin", "split_read"]
+__all__ = ["input_ready", "read_builtin", "split_read"]
 
 
 def split_read(chars: list[tuple[str, bool]], ifs: str, n: int) -> list[str]:
@@ -62,6 +63,7 @@ def read_builtin(ctx: CommandContext) -> int:  # noqa: C901
     nchars = -1
     exact = False
     prompt = ""
+    timeout: float | None = None
     stream = ctx.stdin
     while args and args[0].startswith("-") and len(args[0]) > 1:
         a = args.pop(0)
@@ -88,6 +90,11 @@ def read_builtin(ctx: CommandContext) -> int:  # noqa: C901
                     exact = ch == "N"
                 elif ch == "p":
                     prompt = val
+                elif ch == "t":
+                    timeout = _timeout(val)
+                    if timeout is None:
+                        err(ctx, f"{val}: invalid timeout specification")
+                        return 1
                 elif ch == "u":
                     s = sh.fds.get(int(val)) if val.isdigit() else None
                     if s is None:
@@ -110,11 +117,17 @@ def read_builtin(ctx: CommandContext) -> int:  # noqa: C901
         if not nm.replace("_", "a").isalnum() or nm[0].isdigit():
             err(ctx, f"`{nm}': not a valid identifier")
             return 1
+    timed_out = False
+    if timeout is not None:
+        ready = input_ready(stream, timeout)
+        if timeout == 0:
+            return 0 if ready else 1
+        timed_out = not ready
     chars: list[tuple[str, bool]] = []
     eof = False
     pending = b""
     count = 0
-    while True:
+    while not timed_out:
         if delim == "\n" and nchars < 0 and not pending:
             line = stream.readline()
             if not line:
@@ -184,4 +197,34 @@ def read_builtin(ctx: CommandContext) -> int:  # noqa: C901
     except VarError as exc:
         err(ctx, exc.message)
         return 1
+    if timed_out:
+        return 128 + 14  # SIGALRM, as bash reports a timeout
     return 1 if eof else 0
+
+
+def _timeout(text: str) -> float | None:
+    """``-t`` seconds: a non-negative decimal number, or None if invalid."""
+    if not text or not all(c.isdigit() or c == "." for c in text) or text.count(".") > 1:
+        return None
+    if text == ".":
+        return None
+    return float(text)
+
+
+def input_ready(stream: object, timeout: float) -> bool:
+    """Whether input (or end of file) is there within ``timeout`` seconds: always for
+    pipes, files and here-documents (their data is all there); for the terminal, what
+    ``select(2)`` says."""
+    if not isinstance(stream, HostIn):
+        return True
+    try:
+        fd = stream.raw.fileno()
+    except (AttributeError, OSError, ValueError):
+        return True
+    import select
+
+    try:
+        ready, _, _ = select.select([fd], [], [], timeout)
+    except (OSError, ValueError):
+        return True
+    return bool(ready)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from ..command import CommandContext, CommandTable
+from ..command import CommandContext, CommandFn, CommandTable
+from ..deparse import format_function
 from ..errors import ExpansionError
 from ..expand import shell_quote
 from ..state import (
@@ -49,7 +50,7 @@ def declare_line(name: str, v: Var) -> str:
         if v.flags & ASSOC:
             body = "".join(f"[{_akey(k)}]={_dq(x)} " for k, x in val.items())
             return f"declare {opt} {name}=({body})"
-        body = " ".join(f"[{k}]={_dq(x)}" for k, x in sorted(val.items()))  # type: ignore[type-var]
+        body = " ".join(f"[{k}]={_dq(x)}" for k, x in sorted(val.items()))
         return f"declare {opt} {name}=({body})"
     return f"declare {opt} {name}={_dq(val)}"
 
@@ -216,7 +217,7 @@ def register(t: CommandTable) -> None:  # noqa: C901
                 elif "-F" in ctx.argv or print_ is False and "-F" in " ".join(ctx.argv):
                     ctx.out(f"declare -f {name}\n")
                 else:
-                    ctx.out(f"{name} () \n{f.source}\n")
+                    ctx.out(format_function(f) + "\n")
             return status
         if print_ or not args:
             if not args:
@@ -263,14 +264,14 @@ def register(t: CommandTable) -> None:  # noqa: C901
     for mode in ("declare", "typeset", "local", "export", "readonly"):
         syn = f"{mode} [-aAfFgilnprtux] [name[=value] ...]"
 
-        def make(mode: str = mode) -> object:
+        def make(mode: str = mode) -> CommandFn:
             def fn(ctx: CommandContext) -> int:
                 return _declare(ctx, mode)
 
             return fn
 
         t.command(mode, synopsis=syn, summary=f"Set variable values and attributes ({mode}).",
-                  special=True)(make())  # type: ignore[arg-type]  # fmt: skip
+                  special=True)(make())  # fmt: skip
 
     @t.command("unset", synopsis="unset [-f] [-v] [name ...]", special=True,
                summary="Unset values and attributes of shell variables and functions.")  # fmt: skip
@@ -302,9 +303,9 @@ def register(t: CommandTable) -> None:  # noqa: C901
                     if key in ("@", "*"):
                         v.value.clear()
                     elif v.flags & ASSOC:
-                        v.value.pop(key, None)  # type: ignore[call-overload]
+                        v.value.pop(key, None)
                     else:
-                        v.value.pop(sh.arith_text(key), None)  # type: ignore[call-overload]
+                        v.value.pop(sh.arith_text(key), None)
                 continue
             if not _NAME.match(name):
                 err(ctx, f"`{name}': not a valid identifier")
@@ -366,8 +367,8 @@ def register(t: CommandTable) -> None:  # noqa: C901
             optind = int(st.get("OPTIND") or "1")
         except ValueError:
             optind = 1
-        pos = getattr(sh, "_getopts_pos", 1)
-        if optind != getattr(sh, "_getopts_ind", optind):
+        pos = sh.getopts_pos
+        if sh.getopts_ind is not None and optind != sh.getopts_ind:
             pos = 1
         if optind < 1:
             optind = 1
@@ -409,13 +410,13 @@ def register(t: CommandTable) -> None:  # noqa: C901
                     ctx.err(f"{sh.prefix()}option requires an argument -- {ch}\n")
                     st.set(var, "?")
                 st.set("OPTIND", str(optind))
-                sh._getopts_pos, sh._getopts_ind = pos, optind  # type: ignore[attr-defined]
+                sh.getopts_pos, sh.getopts_ind = pos, optind
                 return 0
             st.set(var, ch)
         else:
             st.set(var, ch)
         st.set("OPTIND", str(optind))
-        sh._getopts_pos, sh._getopts_ind = pos, optind  # type: ignore[attr-defined]
+        sh.getopts_pos, sh.getopts_ind = pos, optind
         return 0
 
     from .read import read_builtin
@@ -448,7 +449,7 @@ def _declare_one(sh: object, name: str, m: re.Match[str] | None, on: int, off: i
     new_flags = (v.flags | on) & ~off & ~READONLY
     v.flags = new_flags
     if on & (ARRAY | ASSOC) and not isinstance(v.value, dict):
-        v.value = {} if v.value is None else {(0 if on & ARRAY else "0"): v.value}  # type: ignore[dict-item]
+        v.value = {} if v.value is None else {(0 if on & ARRAY else "0"): v.value}
     st.env_cache = None
     if m is not None:
         index, op, value = m.group(2), m.group(3), m.group(4)

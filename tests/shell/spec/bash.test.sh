@@ -180,3 +180,144 @@ IOMMU Group 1:
 IOMMU Group 2:
 IOMMU Group 3:
 ## END
+
+#### read -t
+read -t 0 </dev/null; echo "t0 $?"
+{ read -t 0; echo "pipe $?"; read -t 1 z; echo "[$z] $?"; } <<< hi
+read -t x q; echo "bad $?"
+read -t -1 q; echo "neg $?"
+read -t 1.5 w <<< "word"; echo "$w $?"
+## STDOUT:
+t0 0
+pipe 0
+[hi] 0
+bad 1
+neg 1
+word 0
+## END
+
+#### ERR trap
+trap 'echo "ERR $? line $LINENO"' ERR
+false
+true && false
+false || true
+if false; then :; fi
+f() { false; echo in-f; return 3; }
+f
+( exit 4 )
+! false
+echo end
+## STDOUT:
+ERR 1 line 2
+ERR 1 line 3
+in-f
+ERR 3 line 7
+ERR 4 line 8
+end
+## END
+
+#### ERR trap in functions and subshells with set -E
+set -E
+trap 'echo E' ERR
+f() { false; }
+f
+(false)
+## status: 1
+## STDOUT:
+E
+E
+E
+E
+## END
+
+#### $$ is the same in a subshell, BASHPID is not
+a=$$ b=$BASHPID
+( [ "$$" = "$a" ] && echo same; [ "$BASHPID" != "$b" ] && echo new )
+[ "$BASHPID" = "$b" ] && echo back
+## STDOUT:
+same
+new
+back
+## END
+
+#### type and declare -f print functions as bash lays them out
+f() { echo hi | cat; x=1; for i in a b; do echo $i; done; if a; then b; elif c; then d; else e; fi; while false; do :; done; case $x in a|b) echo y;; *) ;; esac; { g; } > /dev/null; (h); [[ -f x && $y == z ]]; (( i++ )); a && b || c; }; type f; g() ( echo sub ); type g; function h { local x="a b" y=$(echo q); echo "${x:-d}" 's' >&2 2>/dev/null; cat <<EOF
+body $x
+EOF
+}; type h
+k() { for ((i=0; i<3; i++)); do :; done; until x; do y; done; }; type k; declare -f k
+## STDOUT:
+f is a function
+f () 
+{ 
+    echo hi | cat;
+    x=1;
+    for i in a b;
+    do
+        echo $i;
+    done;
+    if a; then
+        b;
+    else
+        if c; then
+            d;
+        else
+            e;
+        fi;
+    fi;
+    while false; do
+        :;
+    done;
+    case $x in 
+        a | b)
+            echo y
+        ;;
+        *)
+
+        ;;
+    esac;
+    { 
+        g
+    } > /dev/null;
+    ( h );
+    [[ -f x && $y == z ]];
+    (( i++ ));
+    a && b || c
+}
+g is a function
+g () 
+{ 
+    ( echo sub )
+}
+h is a function
+h () 
+{ 
+    local x="a b" y=$(echo q);
+    echo "${x:-d}" 's' 1>&2 2> /dev/null;
+    cat <<EOF
+body $x
+EOF
+
+}
+k is a function
+k () 
+{ 
+    for ((i=0; i<3; i++))
+    do
+        :;
+    done;
+    until x; do
+        y;
+    done
+}
+k () 
+{ 
+    for ((i=0; i<3; i++))
+    do
+        :;
+    done;
+    until x; do
+        y;
+    done
+}
+## END
