@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from iommush.kernel import Kernel
     from iommush.kernel.spec import MachineSpec
     from iommush.shell import Shell
+    from iommush.shell.command import InStream, OutStream
     from iommush.vfs import Cred
 
 __all__ = ["main", "build_session", "Session"]
@@ -99,9 +100,9 @@ def build_session(
     interactive: bool = False,
     argv0: str = "iommush",
     args: list[str] | None = None,
-    stdin: object = None,
-    stdout: object = None,
-    stderr: object = None,
+    stdin: InStream | None = None,
+    stdout: OutStream | None = None,
+    stderr: OutStream | None = None,
 ) -> Session:
     """Boot a machine and start a shell on it (the CLI, the tests and the conformance
     runner all come through here)."""
@@ -143,6 +144,12 @@ def build_session(
         interactive=interactive,
         cwd=account.home,
     )
+    from iommush.teach.hints import hint_for_write
+    from iommush.teach.session import attach
+
+    shell.after_command = attach(booted, home=account.home).record
+    shell.write_hint = lambda path, data, err, cwd: hint_for_write(booted, path, data, err, cwd=cwd)
+
     from iommush.vfs import ALL_CAPS, Cred
 
     caps = ALL_CAPS if account.uid == 0 else frozenset()
@@ -277,7 +284,7 @@ def _iommush(
     except (OSError, ValueError) as exc:
         _fail(str(exc), 2)
     session.no_color = no_color
-    session.shell.explain = explain or tty  # type: ignore[attr-defined]
+    session.shell.explain = explain or tty
     if errexit:
         session.shell.run("set -e")
     sys.exit(_run(session, command=command, script=None if command else script, tty=tty))

@@ -9,6 +9,7 @@ changes do not leak, as with bash's forked pipeline stages.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import pattern as pat
@@ -91,6 +92,13 @@ class Interp(Expander, Redirector):
         self.history: list[str] = []
         self.host_stdout: Stream | None = None
         self.last_bg = ""
+        #: Writes to redirected files that the kernel refused since the last top-level
+        #: command: (path, data, errno, cwd).
+        self.failed_writes: list[tuple[str, bytes, int, str]] = []
+        #: Explains a refused write (``hint: ...`` on stderr) when :attr:`explain` is on;
+        #: the CLI connects the teaching layer here.
+        self.write_hint: Callable[[str, bytes, int, str], str | None] | None = None
+        self.explain = False
         #: How many shells (scripts, ``sh -c``) this one runs inside.
         self.depth = 0
         #: ``$$`` (this shell), ``BASHPID`` (this subshell) and ``PPID``.
@@ -131,6 +139,16 @@ class Interp(Expander, Redirector):
     def report(self, message: str) -> None:
         """Print one diagnostic line on the shell's stderr."""
         self.write_err(f"{self.prefix()}{message}\n")
+
+    def explain_failed_writes(self) -> None:
+        """After a top-level command: the hints for the writes it had refused."""
+        failed, self.failed_writes = self.failed_writes, []
+        if not self.explain or self.write_hint is None:
+            return
+        for path, data, err, cwd in failed:
+            hint = self.write_hint(path, data, err, cwd)
+            if hint:
+                self.write_err(f"hint: {hint}\n")
 
     def write_err(self, text: str) -> None:
         err = self.fds.get(2)

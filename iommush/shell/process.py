@@ -85,6 +85,9 @@ def run_source(
             if self.source_depth:
                 raise
             status = r.status
+        finally:
+            if self.failed_writes:
+                self.explain_failed_writes()
         self.last_status = status
 
 
@@ -152,6 +155,8 @@ def spawn_shell(
     )
     child.host_stdout = self.host_stdout
     child.history = self.history
+    child.explain = self.explain
+    child.write_hint = self.write_hint
     child.depth = self.depth + 1
     if child.depth > 40:
         self.report(f"{argv0}: maximum nesting level exceeded")

@@ -60,6 +60,7 @@ class Redirector:
 
     state: ShellState
     fs: VirtualFS
+    failed_writes: list[tuple[str, bytes, int, str]]
 
     def expand_word(self, word: Word) -> str:
         raise NotImplementedError
@@ -178,7 +179,12 @@ class Redirector:
             if path == "/dev/null" and exc.errno == errno.ENOENT:
                 return NullStream()
             raise RedirectError(f"{path}: {exc.strerror or os.strerror(exc.errno or 0)}") from None
-        return VfsStream(of)
+        return VfsStream(of, self.note_write_error)
+
+    def note_write_error(self, path: str, data: bytes, err: int) -> None:
+        """Remember a refused write to a redirected file, for the hint that follows the
+        command (see :attr:`write_hint`)."""
+        self.failed_writes.append((path, data, err, self.state.cwd))
 
     def _dev_fd(self, path: str) -> Stream | None:
         n: int | None = None

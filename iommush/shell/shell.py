@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, BinaryIO
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from .builtins import builtins
-from .command import CommandTable
+from .command import CommandTable, InStream, OutStream
 from .errors import ExitShell, Incomplete, ShellSyntaxError
 from .interp import Interp
 from .lexer import Lexer
@@ -59,9 +59,9 @@ class Shell:
         system: System,
         *,
         commands: CommandTable | None = None,
-        stdin: BinaryIO | None = None,
-        stdout: BinaryIO | None = None,
-        stderr: BinaryIO | None = None,
+        stdin: InStream | None = None,
+        stdout: OutStream | None = None,
+        stderr: OutStream | None = None,
         argv0: str = "iommush",
         args: list[str] | None = None,
         env: Mapping[str, str] | None = None,
@@ -115,6 +115,27 @@ class Shell:
         self._pending: list[str] = []
         self._line = 1
         self._closed = False
+        #: Called after every top-level ``run`` with the source and its status (the
+        #: teaching layer's session log uses it for ``undo``, ``save`` and lessons).
+        self.after_command: Callable[[str, int], None] | None = None
+
+    @property
+    def explain(self) -> bool:
+        """Whether refused writes are followed by a hint (``--explain``)."""
+        return self.interp.explain
+
+    @explain.setter
+    def explain(self, on: bool) -> None:
+        self.interp.explain = on
+
+    @property
+    def write_hint(self) -> Callable[[str, bytes, int, str], str | None] | None:
+        """The function that explains a refused write: (path, data, errno, cwd)."""
+        return self.interp.write_hint
+
+    @write_hint.setter
+    def write_hint(self, fn: Callable[[str, bytes, int, str], str | None] | None) -> None:
+        self.interp.write_hint = fn
 
     # -- properties ------------------------------------------------------------------
     @property
@@ -166,6 +187,8 @@ class Shell:
         interp.last_status = status
         if self.exited:
             self.exit_status = status
+        if self.after_command is not None:
+            self.after_command(source, status)
         return status
 
     def run_file(self, path: str, args: list[str]) -> int:

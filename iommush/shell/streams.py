@@ -8,10 +8,13 @@ is closed, and a device's ``release`` runs, when the last descriptor goes away.
 from __future__ import annotations
 
 import errno
-from typing import TYPE_CHECKING, BinaryIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from iommush.vfs import OpenFile
+
+    from .command import InStream, OutStream
 
 __all__ = ["BufferOut", "BytesIn", "FdTable", "HostIn", "HostOut", "Stream", "VfsStream"]
 
@@ -46,7 +49,7 @@ class HostOut(Stream):
 
     writable = True
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: OutStream) -> None:
         super().__init__()
         self.raw = raw
 
@@ -67,7 +70,7 @@ class HostIn(Stream):
 
     readable = True
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: InStream) -> None:
         super().__init__()
         self.raw = raw
 
@@ -119,12 +122,17 @@ class BytesIn(Stream):
 class VfsStream(Stream):
     """A file of the virtual tree opened by a redirection."""
 
-    def __init__(self, of: OpenFile) -> None:
+    def __init__(
+        self, of: OpenFile, on_write_error: Callable[[str, bytes, int], None] | None = None
+    ) -> None:
         super().__init__()
         self.of = of
         self.readable = of.readable
         self.writable = of.writable
         self._buf = b""
+        #: Told of a failed write (path as opened, the bytes, the errno): the shell uses
+        #: it to explain refused sysfs writes.
+        self.on_write_error = on_write_error
 
     def read(self, size: int = -1) -> bytes:
         if self._buf:
@@ -147,7 +155,12 @@ class VfsStream(Stream):
         return line
 
     def write(self, data: bytes) -> int:
-        return self.of.write(data)
+        try:
+            return self.of.write(data)
+        except OSError as exc:
+            if self.on_write_error is not None:
+                self.on_write_error(self.of.path, bytes(data), exc.errno or 0)
+            raise
 
     def close(self) -> None:
         self.of.close()

@@ -113,8 +113,8 @@ def sh() -> Harness:
 
 
 class Learner:
-    """A full session (the real shell and utilities) that reports each command line to
-    the session state, as the shell's hook does."""
+    """A full session as the CLI builds it: the real shell and utilities, with the
+    shell reporting each command line to the session state (``after_command``)."""
 
     def __init__(
         self, machine: str = "desktop", kernel: str | None = None, user: str = "root"
@@ -133,13 +133,13 @@ class Learner:
         )
         self.kernel = self.session.kernel
         self.state = attach(self.kernel, home=self.session.shell.cwd)
+        assert self.session.shell.after_command is not None
 
     def __call__(self, line: str) -> Run:
         from iommush.vfs import as_cred
 
         with as_cred(self.session.cred):
             status = self.session.shell.run(line)
-        self.state.record(line, status)
         run = Run(status, self.out.getvalue().decode(), self.err.getvalue().decode())
         for buf in (self.out, self.err):
             buf.seek(0)

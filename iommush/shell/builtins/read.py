@@ -218,7 +218,7 @@ def input_ready(stream: object, timeout: float) -> bool:
     if not isinstance(stream, HostIn):
         return True
     try:
-        fd = stream.raw.fileno()
+        fd = stream.raw.fileno()  # type: ignore[attr-defined]
     except (AttributeError, OSError, ValueError):
         return True
     import select
