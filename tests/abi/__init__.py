@@ -1,0 +1,1 @@
+"""Golden ABI transcripts: scripts run through the real session on built-in machines."""
