@@ -118,12 +118,14 @@ def build_session(
     account = find_user(users, user)
     if account is None:
         raise click.BadParameter(f"no such user: {user}", param_hint="'--user'")
+    from iommush.dma import dma_commands
     from iommush.locklab import locklab_commands
     from iommush.teach import teach_commands
 
     table = utilities()
     table.update(teach_commands())
     table.update(locklab_commands())
+    table.update(dma_commands())
     env = {
         "HOME": account.home,
         "USER": account.name,

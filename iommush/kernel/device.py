@@ -35,11 +35,13 @@ class KernelDevice:
     """``struct device``: a name, a bus, a sysfs directory, a driver, ``device_lock``."""
 
     bus_name = "platform"
+    #: The kind of directory the device's kobject is (PCI devices defer their files).
+    kobj_class: type[Dir] = Dir
 
     def __init__(self, kernel: Kernel, name: str) -> None:
         self.kernel = kernel
         self.name = name
-        self.kobj = Dir(name)
+        self.kobj: Dir = self.kobj_class(name)
         self.driver: DeviceDriver | None = None
         self.driver_override: str | None = None
         self.iommu_group: IommuGroup | None = None

@@ -13,11 +13,11 @@ from iommush.vfs import Attribute, Dir, Link
 from .device import DeviceDriver, KernelDevice
 from .dma_owner import iommu_device_unuse_default_domain, iommu_device_use_default_domain
 from .errors import EPROBE_DEFER, KernelError
+from .pci import PciDev
 from .pci_drivers import PCI_ANY_ID, PciDeviceId, PciDriverInfo
 
 if TYPE_CHECKING:
     from .kernel import Kernel
-    from .pci import PciDev
 
 __all__ = ["DriverCore"]
 
@@ -110,8 +110,6 @@ class DriverCore:
         return None
 
     def driver_match_device(self, drv: DeviceDriver, dev: KernelDevice) -> bool:
-        from .pci import PciDev
-
         return isinstance(dev, PciDev) and self.pci_match_device(drv, dev) is not None
 
     # -- probe ---------------------------------------------------------------------

@@ -35,6 +35,8 @@ class DriverBehaviour:
     def __init__(self, kernel: Kernel) -> None:
         self.kernel = kernel
         self.netdevs: set[int] = set()
+        #: Every ``eth<n>`` below this one is taken (the search for a free name starts here).
+        self._eth_low = 0
         self.virtio_ida = Ida()
         self.vd_ida = Ida()
         self._hash = 0x2FAE430A
@@ -42,10 +44,11 @@ class DriverBehaviour:
 
     # -- helpers -------------------------------------------------------------------
     def _alloc_eth(self, dev: KernelDevice) -> str:
-        n = 0
+        n = self._eth_low
         while n in self.netdevs:
             n += 1
         self.netdevs.add(n)
+        self._eth_low = n + 1
         dev.drvdata["netdev"] = n
         return f"eth{n}"
 
@@ -53,6 +56,7 @@ class DriverBehaviour:
         n = dev.drvdata.pop("netdev", None)
         if isinstance(n, int):
             self.netdevs.discard(n)
+            self._eth_low = min(self._eth_low, n)
 
     def _ptr(self) -> str:
         """A hashed kernel pointer (``%p``): looks random, changes every time."""

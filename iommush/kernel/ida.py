@@ -17,13 +17,17 @@ class Ida:
 
     def __init__(self) -> None:
         self._used: set[int] = set()
+        #: Every id below this one is in use (the kernel's IDA finds the first zero bit
+        #: of its bitmap tree; this keeps ``alloc`` from rescanning the used prefix).
+        self._low = 0
 
     def alloc(self) -> int:
         """``ida_alloc()``."""
-        n = 0
+        n = self._low
         while n in self._used:
             n += 1
         self._used.add(n)
+        self._low = n + 1
         return n
 
     def alloc_specific(self, n: int) -> int:
@@ -36,6 +40,8 @@ class Ida:
     def free(self, n: int) -> None:
         """``ida_free()``."""
         self._used.discard(n)
+        if n < self._low:
+            self._low = n
 
     def __contains__(self, n: int) -> bool:
         return n in self._used

@@ -266,6 +266,7 @@ class IommuCore:
                 self._probe_finish_6_12(group, dev)
             else:
                 self._probe_finish_6_3(group, dev)
+        self.kernel.dma.sync_domains()  # iommu_setup_dma_ops
 
     def _probe_finish_6_3(self, group: IommuGroup, dev: KernelDevice) -> None:
         """v6.3/6.4 ``iommu_probe_device`` tail: allocate the default domain if the group
@@ -329,6 +330,7 @@ class IommuCore:
                 assert group.default_domain is not None
                 for gd in group.devices:
                     self._iommu_attach_device(group.default_domain, gd.dev)
+        self.kernel.dma.sync_domains()  # iommu_setup_dma_ops for each probed device
 
     # -- release -------------------------------------------------------------------
     def _remove_from_group(self, group: IommuGroup, dev: KernelDevice, *, announce: bool) -> None:
@@ -375,3 +377,4 @@ class IommuCore:
                     group.default_domain = group.blocking_domain = group.domain = None
         dev.iommu = None
         self.iommu_group_put(group)
+        self.kernel.dma.sync_domains()  # iommu_domain_free -> iommu_put_dma_cookie

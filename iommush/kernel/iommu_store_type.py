@@ -306,6 +306,7 @@ def iommu_group_store_type(group: IommuGroup, buf: bytes) -> int:
         _store_type_6_4(group, req)
     else:
         _store_type_6_12(group, req)
+    group.core.kernel.dma.sync_domains()  # new default domain's cookie, the old one's put
     return count
 
 

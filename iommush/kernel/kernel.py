@@ -11,9 +11,12 @@ from typing import NamedTuple
 
 from iommush.vfs import Attribute, Device, DeviceOps, Dir, OpenFile, VirtualFS
 
+from .acpi_tables import acpi_tables_sysfs_init
 from .clock import VirtualClock
 from .cmdline import iommu_subsys_init, parse_cmdline
+from .debugfs import IommuDebugfs
 from .device import KernelDevice
+from .dma_mapping import DmaSubsystem
 from .driver_core import DriverCore
 from .drivers import DriverBehaviour
 from .errors import EPROBE_DEFER, KernelError
@@ -91,6 +94,8 @@ class Kernel:
         )
         groups = self.sysfs.kernel.add(Dir("iommu_groups"))
         self.iommu = IommuCore(self, defaults, groups)
+        self.dma = DmaSubsystem(self)
+        IommuDebugfs(self.dma, self.sysfs.kernel)
         self.iommu_registered = False
         pci_dir = self.sysfs.bus_dir("pci")
         self.driver_core = DriverCore(self, pci_dir)
@@ -124,6 +129,7 @@ class Kernel:
         s.dev.add(Device("null", _Null(False), 0o666, 1, 3))
         s.dev.add(Device("zero", _Null(True), 0o666, 1, 5))
         self.trace.register(s.kernel)
+        acpi_tables_sysfs_init(self)
 
     def iommu_ops(self) -> list[IommuOps]:
         return self.iommu.ops
@@ -208,6 +214,12 @@ class Kernel:
                 self.driver_core.driver_register(info, boot_binds=want)
         self._tick(9.4)
         order = list(self.spec.modules)
+        if any(u.driver == "virtio-iommu" for u in self.spec.iommus) and not any(
+            ModuleLoader.canonical(m) == "virtio_iommu" for m in order
+        ):
+            # udev loads the driver of the virtio device 23 (modalias virtio:d00000017)
+            # that virtio-pci found on the IOMMU's own function, before anything else
+            order.insert(0, "virtio_iommu")
         for pdev in self.pci.devices_in_order():
             drv = pdev.spec.driver or ""
             dinfo = PCI_DRIVERS.get(drv) or self.extra_drivers.get(drv)

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import zlib
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import NamedTuple
 
 from .printk import KERN_WARNING, PrintkRing
@@ -113,18 +111,31 @@ class KernelLock:
         """``mutex_unlock`` by the current task."""
         self.lockdep.lock_release(self)
 
-    @contextmanager
-    def held(self, site: str) -> Iterator[KernelLock]:
+    def held(self, site: str) -> _Guard:
         """Hold the lock for the ``with`` block (``guard(mutex)``)."""
-        self.lock(site)
-        try:
-            yield self
-        finally:
-            self.unlock()
+        return _Guard(self, site)
 
     def __repr__(self) -> str:
         state = f"held by {self.owner[0]}/{self.owner[1]}" if self.owner else "free"
         return f"<KernelLock {self.name} ({self.lock_class}) {state}>"
+
+
+class _Guard:
+    """The ``with`` block of :meth:`KernelLock.held`: lock on entry, unlock on exit (also
+    when the block raises). A plain class: every probe of a big machine takes a few."""
+
+    __slots__ = ("lock", "site")
+
+    def __init__(self, lock: KernelLock, site: str) -> None:
+        self.lock = lock
+        self.site = site
+
+    def __enter__(self) -> KernelLock:
+        self.lock.lock(self.site)
+        return self.lock
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.unlock()
 
 
 class Lockdep:

@@ -7,12 +7,14 @@ A :class:`PciDev` is the software object for a function that has been scanned; t
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import TYPE_CHECKING
 
 from iommush.vfs import Dir
+from iommush.vfs.node import LazyDir
 
 from .device import KernelDevice
-from .spec import PciFunctionSpec, parse_bdf
+from .spec import PciFunctionSpec
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -53,9 +55,43 @@ class PciBus:
         self.number = number
         self.self = bridge
         self.parent = parent
+        #: The devices on the bus, in the order they were added (``bus->devices``).
         self.devices: list[PciDev] = []
         #: ``/sys/devices/.../pci_bus/0000:NN`` (the class device of the bus).
         self.kobj: Dir | None = None
+        #: ``devices`` by slot and by devfn (each in ``devices`` order), and the devices
+        #: with quirk DMA aliases: what the grouping code looks up on big buses.
+        self._by_slot: dict[int, list[PciDev]] = {}
+        self._by_devfn: dict[int, list[PciDev]] = {}
+        self._aliasing: list[PciDev] = []
+
+    def add_device(self, dev: PciDev) -> None:
+        """``list_add_tail(&dev->bus_list, &bus->devices)``."""
+        self.devices.append(dev)
+        self._by_slot.setdefault(dev.devfn >> 3, []).append(dev)
+        self._by_devfn.setdefault(dev.devfn, []).append(dev)
+        if dev.spec.dma_alias_devfns:
+            self._aliasing.append(dev)
+
+    def remove_device(self, dev: PciDev) -> None:
+        """``list_del(&dev->bus_list)``."""
+        self.devices.remove(dev)
+        self._by_slot[dev.devfn >> 3].remove(dev)
+        self._by_devfn[dev.devfn].remove(dev)
+        if dev in self._aliasing:
+            self._aliasing.remove(dev)
+
+    def on_slot(self, slot: int) -> list[PciDev]:
+        """The devices of one slot, in ``devices`` order."""
+        return self._by_slot.get(slot, [])
+
+    def at_devfn(self, devfn: int) -> list[PciDev]:
+        """The devices at one devfn (normally one), in ``devices`` order."""
+        return self._by_devfn.get(devfn, [])
+
+    def aliasing_devices(self) -> list[PciDev]:
+        """The devices with quirk DMA aliases, in ``devices`` order."""
+        return self._aliasing
 
     @property
     def name(self) -> str:
@@ -72,12 +108,13 @@ class PciDev(KernelDevice):
     """``struct pci_dev``: one scanned function."""
 
     bus_name = "pci"
+    kobj_class = LazyDir
 
     def __init__(self, kernel: Kernel, spec: PciFunctionSpec, bus: PciBus) -> None:
         super().__init__(kernel, spec.bdf)
-        self.spec = copy.deepcopy(spec)
+        self.spec = _own_copy(spec)
         self.bus = bus
-        _, _, slot, fn = parse_bdf(spec.bdf)
+        _, _, slot, fn = spec.location()
         self.devfn = (slot << 3) | fn
         self.vendor = spec.vendor
         self.device = spec.device
@@ -89,6 +126,7 @@ class PciDev(KernelDevice):
         self.sriov_numvfs = 0
         self.enable_cnt = 0
         self.pcie_type: int | None = self._pcie_type()
+        self._alias_devfns: list[int] | None = None
 
     # -- topology ------------------------------------------------------------------
     def _pcie_type(self) -> int | None:
@@ -105,6 +143,16 @@ class PciDev(KernelDevice):
                 PCI_EXP_TYPE_DOWNSTREAM,
             )
         return PCI_EXP_TYPE_ENDPOINT if pcie else None
+
+    def dma_alias_devfns(self) -> list[int]:
+        """``pdev->dma_alias_mask`` as devfns (the quirk aliases of the spec, parsed once)."""
+        if self._alias_devfns is None:
+            out = []
+            for text in self.spec.dma_alias_devfns:
+                slot, fn = text.split(".")
+                out.append((int(slot, 16) << 3) | int(fn, 16))
+            self._alias_devfns = out
+        return self._alias_devfns
 
     def pci_is_pcie(self) -> bool:
         return self.pcie_type is not None
@@ -129,11 +177,9 @@ class PciDev(KernelDevice):
             return True
         if self.spec.multifunction is not None:
             return self.spec.multifunction
-        return any(
-            d is not self and d.slot == self.slot and not d.is_virtfn for d in self.bus.devices
-        ) or any(
-            f.bdf != self.name and f.bus == self.bus.number and f.slot == self.slot
-            for f in self.kernel.pci.hw_functions(self.bus.segment)
+        return any(d is not self and not d.is_virtfn for d in self.bus.on_slot(self.slot)) or any(
+            f.bdf != self.name and f.slot == self.slot
+            for f in self.kernel.pci.hw_on_bus(self.bus.segment, self.bus.number)
         )
 
     @property
@@ -170,19 +216,47 @@ class PciDev(KernelDevice):
         )
 
 
+#: The fields of :class:`PciFunctionSpec` that hold mutable values (lists); every other
+#: field holds an int, a str, bytes, a bool or None.
+_MUTABLE_SPEC_FIELDS = tuple(
+    f.name
+    for f in dataclasses.fields(PciFunctionSpec)
+    if f.default_factory is not dataclasses.MISSING
+    or any(t in str(f.type) for t in ("list", "dict", "set", "bytearray"))
+)
+
+
+def _own_copy(spec: PciFunctionSpec) -> PciFunctionSpec:
+    """The device's own copy of its hardware description: a shallow copy whose mutable
+    values (the lists) are copied too, so later changes to the machine's spec do not
+    reach the scanned device (what ``copy.deepcopy`` gives, without its cost)."""
+    new = copy.copy(spec) if type(spec) is not PciFunctionSpec else object.__new__(PciFunctionSpec)
+    state = new.__dict__
+    if not state:
+        state.update(spec.__dict__)
+    for name in _MUTABLE_SPEC_FIELDS:
+        value = state.get(name)
+        if value is not None:
+            state[name] = copy.deepcopy(value) if value else type(value)()
+    return new
+
+
+#: ``pci_type_str``'s names of the PCI Express device/port types.
+_PCIE_TYPE_NAMES = {
+    0: "PCIe Endpoint",
+    1: "PCIe Legacy Endpoint",
+    4: "PCIe Root Port",
+    5: "PCIe Switch Upstream Port",
+    6: "PCIe Switch Downstream Port",
+    7: "PCIe to PCI/PCI-X bridge",
+    8: "PCI/PCI-X to PCIe bridge",
+    9: "PCIe Root Complex Integrated Endpoint",
+    10: "PCIe Root Complex Event Collector",
+}
+
+
 def pci_type_str(dev: PciDev) -> str:
     """``pci_type_str()`` (drivers/pci/probe.c, v6.6+): the enumeration line's suffix."""
-    names = {
-        0: "PCIe Endpoint",
-        1: "PCIe Legacy Endpoint",
-        4: "PCIe Root Port",
-        5: "PCIe Switch Upstream Port",
-        6: "PCIe Switch Downstream Port",
-        7: "PCIe to PCI/PCI-X bridge",
-        8: "PCI/PCI-X to PCIe bridge",
-        9: "PCIe Root Complex Integrated Endpoint",
-        10: "PCIe Root Complex Event Collector",
-    }
     if dev.pcie_type is not None:
-        return names.get(dev.pcie_type, "PCIe unknown")
+        return _PCIE_TYPE_NAMES.get(dev.pcie_type, "PCIe unknown")
     return "conventional PCI bridge" if dev.is_bridge else "conventional PCI endpoint"

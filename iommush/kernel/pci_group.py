@@ -56,20 +56,12 @@ def pci_acs_path_enabled(start: PciDev) -> bool:
         pdev = pdev.bus.self
 
 
-def _alias_devfns(pdev: PciDev) -> list[int]:
-    out = []
-    for text in pdev.spec.dma_alias_devfns:
-        slot, fn = text.split(".")
-        out.append((int(slot, 16) << 3) | int(fn, 16))
-    return out
-
-
 def pci_for_each_dma_alias(pdev: PciDev, fn: Callable[[PciDev, int], bool]) -> bool:
     """``pci_for_each_dma_alias()``: the device, its quirk aliases, then the requester
     IDs bridges on the way up substitute. Stops when ``fn`` returns True."""
     if fn(pdev, (pdev.bus.number << 8) | pdev.devfn):
         return True
-    for devfn in _alias_devfns(pdev):
+    for devfn in pdev.dma_alias_devfns():
         if fn(pdev, (pdev.bus.number << 8) | devfn):
             return True
     bus = pdev.bus
@@ -92,19 +84,33 @@ def pci_for_each_dma_alias(pdev: PciDev, fn: Callable[[PciDev, int], bool]) -> b
 
 def pci_devs_are_dma_aliases(a: PciDev, b: PciDev) -> bool:
     """``pci_devs_are_dma_aliases()``: a quirk makes one use the other's requester ID."""
-    return (a.bus is b.bus) and (b.devfn in _alias_devfns(a) or a.devfn in _alias_devfns(b))
+    return (a.bus is b.bus) and (b.devfn in a.dma_alias_devfns() or a.devfn in b.dma_alias_devfns())
 
 
-def _bus_devices(pdev: PciDev) -> list[PciDev]:
-    return [d for d in pdev.bus.devices if d is not pdev]
+def _dma_alias_peers(pdev: PciDev) -> list[PciDev]:
+    """The other devices on ``pdev``'s bus that are DMA aliases of it, in bus order
+    (the ``list_for_each_entry(tmp, &pdev->bus->devices, bus_list)`` walk of
+    ``get_pci_alias_group`` keeping those ``pci_devs_are_dma_aliases`` accepts), found
+    through the bus's devfn index instead of a walk of the whole bus."""
+    bus = pdev.bus
+    peers: list[PciDev] = []
+    for devfn in pdev.dma_alias_devfns():
+        peers.extend(bus.at_devfn(devfn))
+    for tmp in bus.aliasing_devices():
+        if pdev.devfn in tmp.dma_alias_devfns():
+            peers.append(tmp)
+    if not peers:
+        return peers
+    unique = {id(d): d for d in peers if d is not pdev}
+    return sorted(unique.values(), key=bus.devices.index)
 
 
 def get_pci_function_alias_group(pdev: PciDev, devfns: set[int]) -> IommuGroup | None:
     """Non-isolated functions of the same slot share a group."""
     if not pdev.multifunction or pci_acs_enabled(pdev):
         return None
-    for tmp in _bus_devices(pdev):
-        if tmp.slot != pdev.slot or pci_acs_enabled(tmp):
+    for tmp in pdev.bus.on_slot(pdev.slot):
+        if tmp is pdev or pci_acs_enabled(tmp):
             continue
         group = get_pci_alias_group(tmp, devfns)
         if group is not None:
@@ -119,14 +125,13 @@ def get_pci_alias_group(pdev: PciDev, devfns: set[int]) -> IommuGroup | None:
     devfns.add(pdev.devfn)
     if pdev.iommu_group is not None:
         return pdev.iommu_group
-    for tmp in _bus_devices(pdev):
-        if pci_devs_are_dma_aliases(pdev, tmp):
-            group = get_pci_alias_group(tmp, devfns)
-            if group is not None:
-                return group
-            group = get_pci_function_alias_group(tmp, devfns)
-            if group is not None:
-                return group
+    for tmp in _dma_alias_peers(pdev):
+        group = get_pci_alias_group(tmp, devfns)
+        if group is not None:
+            return group
+        group = get_pci_function_alias_group(tmp, devfns)
+        if group is not None:
+            return group
     return None
 
 

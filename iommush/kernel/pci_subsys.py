@@ -27,9 +27,25 @@ class PciSubsystem:
     def __init__(self, kernel: Kernel, hardware: list[PciFunctionSpec]) -> None:
         self.kernel = kernel
         self.hardware = list(hardware)
+        #: The hardware by (segment, bus), each bus in (slot, function) order: what a
+        #: scan of one bus reads from config space.
+        self._hw_by_bus: dict[tuple[int, int], list[PciFunctionSpec]] = {}
+        #: Bridges by the secondary bus they lead to (the first one listed).
+        self._hw_bridge_to: dict[int, PciFunctionSpec] = {}
+        for f in self.hardware:
+            seg, bus, _, _ = f.location()
+            self._hw_by_bus.setdefault((seg, bus), []).append(f)
+            if f.secondary_bus is not None:
+                self._hw_bridge_to.setdefault(f.secondary_bus, f)
+        for funcs in self._hw_by_bus.values():
+            funcs.sort(key=lambda f: f.location()[2:])
         self.roots: dict[int, PciBus] = {}
         #: Devices in ``device_add`` order (the bus klist ``bus_for_each_dev`` walks).
         self.devices: list[PciDev] = []
+        #: ``devices`` by name (the first registered device of each name).
+        self._by_name: dict[str, PciDev] = {}
+        #: :meth:`devices_in_order` as of the last change to the topology.
+        self._order: list[PciDev] | None = None
         self.class_bus_dir: Dir = kernel.sysfs.class_dir("pci_bus")
         self.quiet = False
 
@@ -37,11 +53,20 @@ class PciSubsystem:
     def hw_functions(self, segment: int) -> list[PciFunctionSpec]:
         return [f for f in self.hardware if f.segment == segment]
 
+    def hw_on_bus(self, segment: int, bus: int) -> list[PciFunctionSpec]:
+        """The hardware functions on one bus, in (slot, function) order."""
+        return self._hw_by_bus.get((segment, bus), [])
+
     def find(self, name: str) -> PciDev | None:
+        dev = self._by_name.get(name)
+        if dev is not None or len(self._by_name) == len(self.devices):
+            return dev
         return next((d for d in self.devices if d.name == name), None)
 
     def devices_in_order(self) -> list[PciDev]:
         """``bus_for_each_dev`` order: all of bus 0, then child buses (as added)."""
+        if self._order is not None and len(self._order) == len(self.devices):
+            return list(self._order)
         out: list[PciDev] = []
 
         def walk(bus: PciBus) -> None:
@@ -52,7 +77,8 @@ class PciSubsystem:
 
         for seg in sorted(self.roots):
             walk(self.roots[seg])
-        return out
+        self._order = out
+        return list(out)
 
     def subordinate_max(self, bridge: PciDev) -> int:
         n = bridge.spec.secondary_bus or 0
@@ -68,7 +94,7 @@ class PciSubsystem:
         while seen < 256:
             if bus == sec:
                 return True
-            up = next((h for h in self.hardware if h.is_bridge and h.secondary_bus == bus), None)
+            up = self._hw_bridge_to.get(bus)
             if up is None:
                 return False
             bus = up.bus
@@ -95,22 +121,20 @@ class PciSubsystem:
 
     def pci_scan_child_bus(self, bus: PciBus, new: list[PciDev]) -> None:
         """Scan every function on ``bus``, then each bridge's secondary bus."""
-        funcs = sorted(
-            (f for f in self.hardware if f.segment == bus.segment and f.bus == bus.number),
-            key=lambda f: (f.slot, f.function),
-        )
-        added: list[PciDev] = []
-        for f in funcs:
-            if any(d.name == f.bdf for d in bus.devices):
+        present = {d.name for d in bus.devices}
+        added: set[int] = set()
+        for f in self.hw_on_bus(bus.segment, bus.number):
+            if f.bdf in present:
                 continue
             dev = self.pci_device_add(f, bus)
-            added.append(dev)
+            present.add(dev.name)
+            added.add(id(dev))
             new.append(dev)
         for dev in sorted(bus.devices, key=lambda d: d.devfn):
             if dev.is_bridge:
                 child = dev.subordinate or self._add_child_bus(dev)
                 self.pci_scan_child_bus(child, new)
-                if dev in added and not self.quiet:
+                if id(dev) in added and not self.quiet:
                     self.kernel.printk.printk(
                         f"pci {dev.name}: PCI bridge to [bus {child.number:02x}]"
                     )
@@ -121,6 +145,7 @@ class PciSubsystem:
         child.kobj.add(Attribute("rescan", 0o200, store=lambda b: self._bus_rescan(child, b)))
         self.class_bus_dir.add(Link(child.name, child.kobj))
         bridge.subordinate = child
+        self._order = None
         return child
 
     def pci_device_add(
@@ -148,8 +173,10 @@ class PciSubsystem:
         parent.add(dev.kobj)
         pci_create_sysfs_dev_files(dev, k.sysfs.bus_dir("pci"))
         k.driver_core.devices_dir.add(Link(dev.name, dev.kobj))
-        bus.devices.append(dev)
+        bus.add_device(dev)
+        self._order = None
         self.devices.append(dev)
+        self._by_name.setdefault(dev.name, dev)
         dev.registered = True
         if dev.is_bridge:
             self._add_child_bus(dev)
@@ -158,7 +185,8 @@ class PciSubsystem:
 
     def pci_bus_add_devices(self, devices: list[PciDev]) -> None:
         """Driver matching for newly added devices, bus 0 first then child buses."""
-        order = [d for d in self.devices_in_order() if d in devices]
+        wanted = {id(d) for d in devices}
+        order = [d for d in self.devices_in_order() if id(d) in wanted]
         if not self.kernel.driver_core.drivers_autoprobe:
             return
         for dev in order:
@@ -219,6 +247,7 @@ class PciSubsystem:
             if self.class_bus_dir.get(child.name) is not None:
                 self.class_bus_dir.remove(child.name)
             dev.subordinate = None
+            self._order = None
         if dev.driver is not None:
             k.driver_core.device_release_driver(dev)
         self._del(dev)
@@ -238,8 +267,14 @@ class PciSubsystem:
         if dev.kobj.parent is not None:
             dev.kobj.parent.remove(dev.kobj.name)
         dev.registered = False
-        dev.bus.devices.remove(dev)
+        dev.bus.remove_device(dev)
+        self._order = None
         self.devices.remove(dev)
+        if self._by_name.get(dev.name) is dev:
+            del self._by_name[dev.name]
+            other = next((d for d in self.devices if d.name == dev.name), None)
+            if other is not None:
+                self._by_name[dev.name] = other
 
     # -- SR-IOV --------------------------------------------------------------------
     def sriov_numvfs_store(self, pf: PciDev, buf: bytes) -> int:

@@ -8,13 +8,76 @@ import struct
 from typing import TYPE_CHECKING
 
 from iommush.vfs import PAGE_SIZE, Attribute, Dir, Link
+from iommush.vfs.node import LazyDir
 
 from .errors import KernelError
+from .pci_caps import pci_create_pcie_attrs
 
 if TYPE_CHECKING:
     from .pci import PciDev
 
-__all__ = ["kstrtoul", "pci_create_sysfs_dev_files", "synth_config"]
+__all__ = [
+    "PCI_DEV_FILE_NAMES",
+    "PCI_DEV_SUBDIRS",
+    "kstrtoul",
+    "pci_create_sysfs_dev_files",
+    "synth_config",
+]
+
+#: The directories among them every device gets (``power`` and the ASPM ``link`` group).
+PCI_DEV_SUBDIRS = 2
+#: Every name :func:`pci_create_sysfs_dev_files` can create under a device (a superset:
+#: which ones a device gets depends on its header, SR-IOV and PCIe capabilities).
+PCI_DEV_FILE_NAMES = frozenset(
+    {
+        "vendor",
+        "device",
+        "subsystem_vendor",
+        "subsystem_device",
+        "revision",
+        "class",
+        "irq",
+        "modalias",
+        "local_cpus",
+        "local_cpulist",
+        "dma_mask_bits",
+        "consistent_dma_mask_bits",
+        "ari_enabled",
+        "power_state",
+        "resource",
+        "config",
+        "link",
+        "current_link_speed",
+        "current_link_width",
+        "max_link_speed",
+        "max_link_width",
+        "aer_dev_correctable",
+        "aer_dev_fatal",
+        "aer_dev_nonfatal",
+        "enable",
+        "numa_node",
+        "d3cold_allowed",
+        "msi_bus",
+        "broken_parity_status",
+        "driver_override",
+        "remove",
+        "rescan",
+        "reset",
+        "reset_method",
+        "uevent",
+        "subsystem",
+        "power",
+        "secondary_bus_number",
+        "subordinate_bus_number",
+        "reset_subordinate",
+        "sriov_totalvfs",
+        "sriov_numvfs",
+        "sriov_offset",
+        "sriov_stride",
+        "sriov_vf_device",
+        "sriov_drivers_autoprobe",
+    }
+)
 
 
 def kstrtoul(buf: bytes, base: int = 0) -> int:
@@ -64,7 +127,18 @@ def _ro(d: Dir, name: str, fn, mode: int = 0o444) -> None:  # type: ignore[no-un
 
 
 def pci_create_sysfs_dev_files(dev: PciDev, subsystem: Dir) -> None:
-    """Everything ``device_add`` + ``pci_create_sysfs_dev_files`` put under the device."""
+    """Everything ``device_add`` + ``pci_create_sysfs_dev_files`` put under the device.
+
+    A device directory that can defer its entries (:class:`LazyDir`) gets them the first
+    time anyone looks at them: what they show does not depend on when they were made."""
+    d = dev.kobj
+    if isinstance(d, LazyDir) and d.filled and not d.children:
+        d.defer(lambda _d: _pci_sysfs_fill(dev, subsystem), PCI_DEV_FILE_NAMES, PCI_DEV_SUBDIRS)
+    else:
+        _pci_sysfs_fill(dev, subsystem)
+
+
+def _pci_sysfs_fill(dev: PciDev, subsystem: Dir) -> None:
     k = dev.kernel
     d = dev.kobj
     s = dev.spec
@@ -91,6 +165,7 @@ def pci_create_sysfs_dev_files(dev: PciDev, subsystem: Dir) -> None:
     )
     cfg = synth_config(dev)
     d.add(Attribute("config", 0o644, show=lambda: cfg, store=lambda b: len(b), size=len(cfg)))
+    pci_create_pcie_attrs(dev, cfg)
     d.add(
         Attribute(
             "enable",
@@ -129,6 +204,7 @@ def pci_create_sysfs_dev_files(dev: PciDev, subsystem: Dir) -> None:
     if dev.is_bridge:
         _ro(d, "secondary_bus_number", lambda: f"{s.secondary_bus}\n")
         _ro(d, "subordinate_bus_number", lambda: f"{k.pci.subordinate_max(dev)}\n")
+        d.add(Attribute("reset_subordinate", 0o200, store=lambda b: (kstrtoul(b), len(b))[1]))
     if s.sriov_totalvfs:
         _ro(d, "sriov_totalvfs", lambda: f"{s.sriov_totalvfs}\n")
         d.add(

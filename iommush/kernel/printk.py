@@ -142,7 +142,8 @@ class PrintkRing:
     def __init__(self, clock: VirtualClock, *, log_buf_len: int = LOG_BUF_LEN) -> None:
         self.clock = clock
         self.log_buf_len = log_buf_len
-        self._ring: deque[tuple[int, PrintkRecord]] = deque()
+        #: (sequence number, record, bytes it takes in the ring), oldest first.
+        self._ring: deque[tuple[int, PrintkRecord, int]] = deque()
         self._bytes = 0
         self._next_seq = 0
         self._clear_seq = 0
@@ -159,17 +160,21 @@ class PrintkRing:
         if text.endswith("\n"):
             text = text[:-1]
         now = self.clock.now()
+        if "\n" not in text:
+            self._store(PrintkRecord(now, level, text))
+            return
         for line in text.split("\n"):
             self._store(PrintkRecord(now, level, line))
 
     def _store(self, rec: PrintkRecord) -> None:
-        size = len(rec.text.encode()) + _RECORD_OVERHEAD
-        self._ring.append((self._next_seq, rec))
+        text = rec.text
+        size = (len(text) if text.isascii() else len(text.encode())) + _RECORD_OVERHEAD
+        ring = self._ring
+        ring.append((self._next_seq, rec, size))
         self._next_seq += 1
         self._bytes += size
-        while self._bytes > self.log_buf_len and len(self._ring) > 1:
-            _, old = self._ring.popleft()
-            self._bytes -= len(old.text.encode()) + _RECORD_OVERHEAD
+        while self._bytes > self.log_buf_len and len(ring) > 1:
+            self._bytes -= ring.popleft()[2]
 
     def printk_ratelimited(self, key: str, text: str, level: int = KERN_INFO) -> bool:
         """``printk_ratelimited()``: one ratelimit state per call site ``key``.
@@ -189,7 +194,8 @@ class PrintkRing:
     # -- reading -------------------------------------------------------------------
     def records(self) -> list[PrintkRecord]:
         """What ``dmesg`` shows: the records since the last :meth:`clear`, oldest first."""
-        return [rec for seq, rec in self._ring if seq >= self._clear_seq]
+        clear = self._clear_seq
+        return [rec for seq, rec, _ in self._ring if seq >= clear]
 
     def clear(self) -> None:
         """``dmesg -C`` (``SYSLOG_ACTION_CLEAR``)."""
@@ -201,7 +207,7 @@ class PrintkRing:
 
     def lines_since(self, mark: int) -> list[PrintkRecord]:
         """The records logged since :meth:`mark` returned ``mark`` (still in the ring)."""
-        return [rec for seq, rec in self._ring if seq >= mark]
+        return [rec for seq, rec, _ in self._ring if seq >= mark]
 
     def format(self, records: list[PrintkRecord] | None = None) -> str:
         """``dmesg`` output for ``records`` (default: :meth:`records`), one line each."""

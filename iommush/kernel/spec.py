@@ -111,21 +111,31 @@ class PciFunctionSpec:
     #: DRHD/IVHD/VIOT scope, as on a real machine whose listing shows it in no group).
     translated: bool = True
 
+    def location(self) -> tuple[int, int, int, int]:
+        """``parse_bdf(self.bdf)``, parsed once per name (the cache is not a field, so
+        equality, ``repr`` and export see only the dataclass fields)."""
+        cached = self.__dict__.get("_location")
+        if cached is not None and cached[0] is self.bdf:
+            return cached[1]
+        loc = parse_bdf(self.bdf)
+        self.__dict__["_location"] = (self.bdf, loc)
+        return loc
+
     @property
     def segment(self) -> int:
-        return parse_bdf(self.bdf)[0]
+        return self.location()[0]
 
     @property
     def bus(self) -> int:
-        return parse_bdf(self.bdf)[1]
+        return self.location()[1]
 
     @property
     def slot(self) -> int:
-        return parse_bdf(self.bdf)[2]
+        return self.location()[2]
 
     @property
     def function(self) -> int:
-        return parse_bdf(self.bdf)[3]
+        return self.location()[3]
 
     @property
     def is_bridge(self) -> bool:
@@ -239,5 +249,8 @@ class MachineSpec:
     pci_windows: list[tuple[int, int]] = field(default_factory=list)
     #: Memory size in bytes (for dmesg and DMA address choice).
     memory: int = 16 << 30
+    #: The firmware's ACPI tables besides the IOMMU's own (DMAR/IVRS/VIOT, which the
+    #: kernel builds from ``iommus``), by signature; None: the PC set for the arch.
+    acpi_tables: list[str] | None = None
     #: Where the description came from (a file path, ``--from-sysfs PATH``...).
     source: str = ""

@@ -74,3 +74,11 @@ class KernelVersion:
     def iommu_log_trailing_space(self) -> bool:
         """v6.1/6.2 print ``"%s %s\\n"`` with a trailing space when nothing was set."""
         return (self.major, self.minor) <= (6, 2)
+
+    @property
+    def first_free_dynamic_chrdev_major(self) -> int:
+        """The major ``alloc_chrdev_region`` hands the first module that asks (vfio.ko's
+        group nodes). Dynamic majors go from 254 down; the built-in drivers of Debian's
+        kernels take 254..247 on 6.1 (bsg gets 248, one more region follows) and
+        254..246 on 6.12 (bsg gets 246, the last)."""
+        return 246 if (self.major, self.minor) < (6, 5) else 245

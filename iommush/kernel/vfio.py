@@ -30,7 +30,6 @@ __all__ = ["VfioContainer", "VfioGroup", "VfioSubsystem"]
 
 VFIO_IOMMU_INFO_PGSIZES = 1 << 0
 VFIO_IOMMU_INFO_CAPS = 1 << 1
-VFIO_GROUP_MAJOR = 245
 
 
 class VfioContainer(DeviceOps):
@@ -62,6 +61,23 @@ class VfioContainer(DeviceOps):
         with group.mutex.held("iommu_detach_group"):
             if group.blocking_domain is not None and group.owner is not None:
                 group.core._iommu_group_set_domain(group, group.blocking_domain)
+
+    def _check_isolated_msi(self, vg: VfioGroup) -> None:
+        """``vfio_iommu_type1_attach_group``, after ``iommu_attach_group``: without
+        interrupt remapping for every device of the group (``iommu_group_has_isolated_msi``)
+        and without ``allow_unsafe_interrupts``, the attach is undone with EPERM."""
+        group = vg.iommu_group
+        if all(
+            gd.dev.iommu is not None and gd.dev.iommu.ops.has_isolated_msi(gd.dev)
+            for gd in group.devices
+        ):
+            return
+        self.vfio.kernel.printk.printk(
+            "vfio_iommu_type1_attach_group: No interrupt remapping support.  Use the module "
+            'param "allow_unsafe_interrupts" to enable VFIO IOMMU support on this platform',
+            4,
+        )
+        raise KernelError(errno.EPERM)
 
     def iova_ranges(self) -> list[tuple[int, int]]:
         """The aperture minus every group's reserved regions (direct-relaxable ones are
@@ -99,10 +115,15 @@ class VfioContainer(DeviceOps):
             if dom is None:
                 raise KernelError(errno.EIO)
             self.domain = dom
+            attached: list[VfioGroup] = []
             try:
                 for vg in self.groups:
                     self._attach(vg)
+                    attached.append(vg)
+                    self._check_isolated_msi(vg)
             except KernelError:
+                for vg in attached:
+                    self._detach(vg)
                 self.domain = None
                 raise
             self.iommu_type = int(str(arg))
@@ -271,7 +292,8 @@ class VfioSubsystem:
         if vg is None or vg.iommu_group is not group:
             vg = VfioGroup(self, group, self.minors.alloc())
             group.core.iommu_group_get(group)
-            vg.node = self.dev_dir.add(Device(str(group.id), vg, 0o600, VFIO_GROUP_MAJOR, vg.minor))
+            major = self.kernel.version.first_free_dynamic_chrdev_major
+            vg.node = self.dev_dir.add(Device(str(group.id), vg, 0o600, major, vg.minor))
             self.groups[group.id] = vg
         vg.devices.append(dev)
         return 0

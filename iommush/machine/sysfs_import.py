@@ -185,6 +185,9 @@ class _Importer:
         if host:
             spec.hostname = host
             spec.name = host
+        else:
+            # a system that never set its name has the kernel's UTS_NODENAME
+            spec.hostname = "(none)"
         meminfo = self.text("proc/meminfo")
         m = re.search(r"MemTotal:\s+(\d+) kB", meminfo or "")
         if m:
@@ -213,6 +216,12 @@ class _Importer:
                 unit.ecap = self.hexattr(f"{regs}/ecap") or 0
                 unit.version = self.text(f"{regs}/version") or unit.version
                 unit.pass_through = bool(unit.ecap & (1 << 6)) if unit.ecap else True
+            if driver == "amd":
+                regs = f"{target}/amd-iommu"
+                unit.cap = self.hexattr(f"{regs}/cap") or 0
+                # "features2:features" (amd_iommu_show_features)
+                feats = (self.text(f"{regs}/features") or "").rsplit(":", 1)[-1]
+                unit.ecap = int(feats, 16) if re.fullmatch(r"[0-9a-fA-F]+", feats) else 0
             m = re.match(r"smmu3\.0x([0-9a-f]+)$", name)
             if m:
                 unit.base_address = int(m.group(1), 16)

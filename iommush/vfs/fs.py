@@ -213,7 +213,7 @@ class VirtualFS:
             if part == "..":
                 node = node.parent or node
                 continue
-            child = node.children.get(part)
+            child = node.get(part)
             if child is None:
                 raise_errno(errno.ENOENT, path)
             if isinstance(child, Link) and (follow or not last or trailing_slash):

@@ -35,6 +35,7 @@ __all__ = [
     "DeviceOps",
     "Dir",
     "File",
+    "LazyDir",
     "Link",
     "Node",
     "PAGE_SIZE",
@@ -51,6 +52,8 @@ ShowFn = Callable[[], "str | bytes"]
 StoreFn = Callable[[bytes], "int | None"]
 
 _inodes = itertools.count(1)
+_next_ino = _inodes.__next__
+_now = time.time
 N = TypeVar("N", bound="Node")
 
 
@@ -68,10 +71,10 @@ class Node:
         self.mode = mode & 0o7777
         self.uid = uid
         self.gid = gid
-        self.ino = next(_inodes)
+        self.ino = _next_ino()
         #: Set when the node leaves the tree (``kernfs_remove``): opening it gives ENODEV.
         self.removed = False
-        self.mtime = time.time()
+        self.mtime = _now()
 
     @property
     def st_mode(self) -> int:
@@ -114,17 +117,29 @@ class Dir(Node):
     def __init__(
         self, name: str, mode: int = 0o755, uid: int = 0, gid: int = 0, *, creatable: bool = False
     ) -> None:
-        super().__init__(name, mode, uid, gid)
+        # Node.__init__, inlined (see Attribute)
+        if "/" in name or name == "." or name == "..":
+            raise ValueError(f"bad node name {name!r}")
+        self.name = name
+        self.parent = None
+        self.mode = mode & 0o7777
+        self.uid = uid
+        self.gid = gid
+        self.ino = _next_ino()
+        self.removed = False
+        self.mtime = _now()
         self.children: dict[str, Node] = {}
         self.creatable = creatable
 
     def add(self, node: N) -> N:
         """Add ``node`` under this directory and return it; EEXIST if the name is taken."""
-        if node.name in self.children:
-            raise_errno(errno.EEXIST, f"{self.abspath().rstrip('/')}/{node.name}")
+        children = self.children
+        name = node.name
+        if name in children:
+            raise_errno(errno.EEXIST, f"{self.abspath().rstrip('/')}/{name}")
         node.parent = self
-        self.children[node.name] = node
-        self.mtime = time.time()
+        children[name] = node
+        self.mtime = _now()
         return node
 
     def get(self, name: str) -> Node | None:
@@ -159,6 +174,131 @@ class Dir(Node):
             child._mark_removed()
 
 
+#: The storage of ``Dir.children`` (the slot), for subclasses that wrap the attribute.
+_CHILDREN = Dir.__dict__["children"]
+_NO_NAMES: frozenset[str] = frozenset()
+
+
+class LazyDir(Dir):
+    """A directory whose standard entries are created the first time anyone looks at them.
+
+    A machine with tens of thousands of devices gives each device directory some thirty
+    attribute files that most sessions never open. :meth:`defer` registers the function
+    that creates them and the names it may create; until something asks for one of those
+    names (or for the whole listing), entries added under other names (links made when a
+    device joins a group or gets a driver) are kept on their own, and filling puts the
+    standard entries first, so the directory ends up exactly as if they had been created
+    at once: same order, same modification time.
+    """
+
+    __slots__ = ("_fill", "_fill_names", "_fill_subdirs")
+
+    def __init__(
+        self, name: str, mode: int = 0o755, uid: int = 0, gid: int = 0, *, creatable: bool = False
+    ) -> None:
+        # Dir.__init__, inlined (see Attribute), storing the children in the slot itself
+        if "/" in name or name == "." or name == "..":
+            raise ValueError(f"bad node name {name!r}")
+        self.name = name
+        self.parent = None
+        self.mode = mode & 0o7777
+        self.uid = uid
+        self.gid = gid
+        self.ino = _next_ino()
+        self.removed = False
+        self.mtime = _now()
+        _CHILDREN.__set__(self, {})
+        self.creatable = creatable
+        self._fill: Callable[[Dir], None] | None = None
+        self._fill_names: frozenset[str] = _NO_NAMES
+        self._fill_subdirs = 0
+
+    def defer(self, fill: Callable[[Dir], None], names: frozenset[str], subdirs: int = 0) -> None:
+        """Create the entries ``fill`` adds (all named in ``names``, ``subdirs`` of them
+        directories, so ``stat`` can count links without filling) when first needed."""
+        self._fill_names = names
+        self._fill_subdirs = subdirs
+        self._fill = fill
+
+    @property
+    def filled(self) -> bool:
+        """Whether the deferred entries exist (or there are none)."""
+        return self._fill is None
+
+    def _children(self) -> dict[str, Node]:
+        fill = self._fill
+        store: dict[str, Node] = _CHILDREN.__get__(self)
+        if fill is None:
+            return store
+        self._fill = None
+        mtime = self.mtime
+        _CHILDREN.__set__(self, {})
+        fill(self)
+        filled: dict[str, Node] = _CHILDREN.__get__(self)
+        for name, node in store.items():
+            if name in filled:
+                raise_errno(errno.EEXIST, f"{self.abspath().rstrip('/')}/{name}")
+            filled[name] = node
+        self.mtime = mtime
+        return filled
+
+    def __getstate__(self) -> object:
+        """A copy (``copy.deepcopy``) is of the filled directory: the deferred entries are
+        made first, so the copy has them and nothing left to fill."""
+        self._children()
+        return super().__getstate__()
+
+    def _set_children(self, value: dict[str, Node]) -> None:
+        _CHILDREN.__set__(self, value)
+
+    children = property(_children, _set_children)
+
+    def _pending(self, name: str) -> bool:
+        """True when ``name`` can be handled without creating the deferred entries."""
+        return self._fill is not None and name not in self._fill_names
+
+    def add(self, node: N) -> N:
+        name = node.name
+        if self._fill is None or name in self._fill_names:
+            return super().add(node)
+        store: dict[str, Node] = _CHILDREN.__get__(self)
+        if name in store:
+            raise_errno(errno.EEXIST, f"{self.abspath().rstrip('/')}/{name}")
+        node.parent = self
+        store[name] = node
+        self.mtime = _now()
+        return node
+
+    def get(self, name: str) -> Node | None:
+        if self._pending(name):
+            return _CHILDREN.__get__(self).get(name)
+        return self.children.get(name)
+
+    def remove(self, name: str) -> Node:
+        if not self._pending(name):
+            return super().remove(name)
+        node = _CHILDREN.__get__(self).pop(name, None)
+        if node is None:
+            raise_errno(errno.ENOENT, f"{self.abspath().rstrip('/')}/{name}")
+        node._mark_removed()
+        self.mtime = time.time()
+        return node
+
+    def nlink(self) -> int:
+        if self._fill is None:
+            return super().nlink()
+        store: dict[str, Node] = _CHILDREN.__get__(self)
+        return 2 + self._fill_subdirs + sum(1 for c in store.values() if isinstance(c, Dir))
+
+    def ensure_dir(self, name: str, mode: int = 0o755) -> Dir:
+        node = self.get(name)
+        if node is None:
+            return self.add(Dir(name, mode, creatable=self.creatable))
+        if not isinstance(node, Dir):
+            raise_errno(errno.ENOTDIR, node.abspath())
+        return node
+
+
 class Attribute(Node):
     """A sysfs attribute file (``struct attribute`` + ``sysfs_ops``): ``show`` and ``store``.
 
@@ -181,7 +321,17 @@ class Attribute(Node):
         gid: int = 0,
         size: int = PAGE_SIZE,
     ) -> None:
-        super().__init__(name, mode, uid, gid)
+        # Node.__init__, inlined: machines with many devices make many attributes
+        if "/" in name or name == "." or name == "..":
+            raise ValueError(f"bad node name {name!r}")
+        self.name = name
+        self.parent = None
+        self.mode = mode & 0o7777
+        self.uid = uid
+        self.gid = gid
+        self.ino = _next_ino()
+        self.removed = False
+        self.mtime = _now()
         self.show = show
         self.store = store
         self.size = size
@@ -197,7 +347,17 @@ class Link(Node):
     def __init__(
         self, name: str, target: Node | None = None, *, text: str | None = None, uid: int = 0
     ) -> None:
-        super().__init__(name, 0o777, uid, uid)
+        # Node.__init__, inlined (see Attribute)
+        if "/" in name or name == "." or name == "..":
+            raise ValueError(f"bad node name {name!r}")
+        self.name = name
+        self.parent = None
+        self.mode = 0o777
+        self.uid = uid
+        self.gid = uid
+        self.ino = _next_ino()
+        self.removed = False
+        self.mtime = _now()
         if (target is None) == (text is None):
             raise ValueError("a link has either a target node or a text")
         self.target = target
@@ -209,11 +369,13 @@ class Link(Node):
             return self.text
         assert self.target is not None
         base = self.parent
-        if base is None:
+        if base is None or self.target.parent is None:
             return self.target.abspath()
         base_chain = list(base.ancestors())
         target_chain = list(self.target.ancestors())
-        target_set = {id(n) for n in target_chain}
+        # kernfs looks for the base among the ancestors of the target's parent, so a
+        # link to an ancestor of its own directory goes up past it and back down
+        target_set = {id(n) for n in target_chain[1:]}
         common = next(n for n in base_chain if id(n) in target_set)
         ups = base_chain.index(common)
         downs = [n.name for n in target_chain[: target_chain.index(common)]]

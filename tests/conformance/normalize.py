@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ERROR_TAIL", "normalize_out", "normalize_err", "relevant_dmesg"]
+__all__ = ["normalize_out", "normalize_err", "relevant_dmesg"]
 
 # busybox `ls -l`: "lrwxrwxrwx    1 root     root             0 Nov 22 01:18 name -> x"
 _LS_LONG = re.compile(

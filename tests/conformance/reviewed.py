@@ -56,6 +56,24 @@ REVIEWED: tuple[Reviewed, ...] = (
         expected=1,
         actual=2,
     ),
+    Reviewed(
+        r"^ls -l /sys/bus/pci/devices/0000:(00:02\.0|01:01\.0)/",
+        ("stdout",),
+        "a whole PCI device directory also shows what other subsystems hang there, which "
+        "neither the snapshot nor the model carries: the ACPI companion (firmware_node -> "
+        "LNXSYSTM:00/.../device:NN, numbered by QEMU's DSDT), the class directories the "
+        "drivers make (net/, ptp/, msi_irqs/, virtioN/: the nlink of the bridge's children) "
+        "and a resourceN file per BAR (sizes need BAR sizing). The PCI core's own files "
+        "(aer_dev_*, link speed/width, link/, reset_subordinate) are modelled.",
+    ),
+    Reviewed(
+        r"^runas \S+ \S+ id$",
+        ("stdout",),
+        "runas drops every supplementary group (setgroups(0, NULL)); busybox id then prints "
+        "no 'groups=' part, coreutils id always lists the effective gid there.",
+        expected=["uid=1000(user) gid=1000(user)"],
+        actual=["uid=1000(user) gid=1000(user) groups=1000(user)"],
+    ),
 )
 
 

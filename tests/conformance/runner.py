@@ -120,8 +120,16 @@ def replay(path: Path, mode: str = "snapshot") -> Result:
         return result
     shell = session.shell  # type: ignore[attr-defined]
     kernel = session.kernel  # type: ignore[attr-defined]
+    clock = kernel.clock
+    # Time passes as it did on the recording machine: before a step whose log lines carry
+    # timestamps, the virtual clock moves to the first of them (shifted so that it never
+    # runs backwards). Rate limits (``pr_err_ratelimited``: 10 per 5 s) depend on it.
+    stamps = [s.times[0] for s in t.steps if s.times]
+    offset = max(0.0, clock.now() - min(stamps)) if stamps else 0.0
     with as_cred(session.cred):  # type: ignore[attr-defined]
         for step in t.steps:
+            if step.times and step.times[0] + offset > clock.now():
+                clock.advance(step.times[0] + offset - clock.now())
             status = shell.run("sh -c " + shlex.quote(step.command))
             got_out, _ = _lines(out.take())
             got_err, _ = _lines(err.take())
@@ -142,9 +150,7 @@ def replay(path: Path, mode: str = "snapshot") -> Result:
             _compare(result, step, "status", step.rc, status)
             if step.type_now is not None:
                 _compare(result, step, "type-now", step.type_now, type_now)
-            _compare(
-                result, step, "dmesg", relevant_dmesg(step.dmesg), relevant_dmesg(got_dmesg)
-            )
+            _compare(result, step, "dmesg", relevant_dmesg(step.dmesg), relevant_dmesg(got_dmesg))
             if len(result.mismatches) == before:
                 result.matched += 1
         shell.close()

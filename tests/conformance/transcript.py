@@ -10,7 +10,7 @@ from pathlib import Path
 __all__ = ["Step", "Transcript", "parse_transcript"]
 
 _STEP = re.compile(r"^@@@ \[(\d+)\] \$ (.*)$")
-_DMESG = re.compile(r"^  dmesg\| \[\s*[0-9.]+\] ?(.*)$")
+_DMESG = re.compile(r"^  dmesg\| \[\s*([0-9.]+)\] ?(.*)$")
 _UNTERMINATED = re.compile(r"^(.*)  rc=(-?\d+)$")
 _BOOT = re.compile(r"^  boot\| \[\s*[0-9.]+\] ?(.*)$")
 
@@ -27,6 +27,8 @@ class Step:
     rc: int | None = None
     type_now: str | None = None
     dmesg: list[str] = field(default_factory=list)
+    #: The kernel's clock when it logged each ``dmesg`` line (seconds since boot).
+    times: list[float] = field(default_factory=list)
     line: int = 0
     #: The last output line had no newline (it ran into the ``rc=`` line).
     unterminated: bool = False
@@ -83,7 +85,8 @@ def parse_transcript(path: Path) -> Transcript:
             elif raw.startswith("  type-now: "):
                 current.type_now = raw[len("  type-now: ") :]
             elif m := _DMESG.match(raw):
-                current.dmesg.append(m.group(1))
+                current.times.append(float(m.group(1)))
+                current.dmesg.append(m.group(2))
             elif raw.startswith("----- ") or raw.startswith("====="):
                 current = None
     return Transcript(path.stem, release, iommu, variant, cmdline, boot, steps)

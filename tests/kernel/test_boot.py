@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from iommush.kernel import boot
+
 from .helpers import groups, type_of
-from .machines import boot_q35
+from .machines import boot_q35, q35
 
 Q35_GROUPS = {
     0: ["0000:00:00.0"],
@@ -177,3 +179,49 @@ def test_system_protocol() -> None:
     assert k.uptime() == t + 1.5
     k.syslog_clear()
     assert k.syslog_read_all() == []
+
+
+def test_virtio_iommu_driver_is_loaded_for_its_device() -> None:
+    """A machine with a virtio-iommu need not list the module: udev loads it for the
+    virtio device that virtio-pci finds on the IOMMU's function, and the deferred probes
+    then put the devices drivers bind into groups, in probe order."""
+    spec = q35("virtio")
+    spec.modules = [m for m in spec.modules if m != "virtio_iommu"]
+    k = boot(spec)
+    assert k.loaded_modules()[0] == "virtio_iommu"
+    assert groups(k) == {
+        0: ["0000:00:06.0"],
+        1: ["0000:00:07.0"],
+        2: ["0000:00:03.0"],
+        3: ["0000:00:04.0"],
+        4: ["0000:02:00.0"],
+        5: ["0000:00:00.0"],
+        6: ["0000:00:02.0"],
+        7: ["0000:00:05.0", "0000:00:05.1"],
+    }
+    unit = "/sys/devices/pci0000:00/0000:00:01.0/virtio0/iommu/0000:00:01.0"
+    assert k.fs.readlink(f"{unit}/device") == "../../../virtio0"
+
+
+def test_amd_unit_links_up_to_its_own_function() -> None:
+    """kernfs makes a link to an ancestor of its directory by going past it and back."""
+    k = boot(q35("amd", "6.1.0-56-amd64"))
+    unit = "/sys/devices/pci0000:00/0000:00:01.0/iommu/ivhd0"
+    assert k.fs.readlink(f"{unit}/device") == "../../../0000:00:01.0"
+    assert k.fs.read_bytes(f"{unit}/amd-iommu/features") == b"0:29d3\n"
+
+
+@pytest.mark.parametrize(
+    ("kernel", "cmdline", "used"),
+    [
+        ("6.1.0-56-amd64", "", 11),
+        ("6.1.0-56-amd64", "iommu.passthrough=1", 3),
+        ("6.12.107+deb13-amd64", "", 11),
+        ("6.12.107+deb13-amd64", "iommu.passthrough=1", 2),
+    ],
+)
+def test_intel_domains_used(kernel: str, cmdline: str, used: int) -> None:
+    spec = q35("intel", kernel)
+    k = boot(spec, cmdline=f"{spec.cmdline} {cmdline}".strip())
+    got = k.fs.read_bytes("/sys/class/iommu/dmar0/intel-iommu/domains_used")
+    assert got == f"{used}\n".encode()

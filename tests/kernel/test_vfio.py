@@ -185,3 +185,36 @@ def test_vfio_pci_module_load_unload() -> None:
     with pytest.raises(OSError) as e:
         k.delete_module("vfio_pci")
     assert e.value.errno == errno.ENOENT
+
+
+@pytest.mark.parametrize(("kernel", "major"), [(V63, 246), (V612, 245)])
+def test_group_node_major_is_the_first_free_dynamic_one(kernel: str, major: int) -> None:
+    k = boot_q35(kernel=kernel)
+    to_vfio(k, "0000:00:02.0")
+    st = k.fs.stat("/dev/vfio/1")
+    assert os.major(st.st_rdev) == major and os.minor(st.st_rdev) == 0
+
+
+def test_virtio_iommu_has_no_interrupt_remapping() -> None:
+    """vfio_iommu_type1_attach_group refuses a group without isolated MSIs (x86 virtio)."""
+    k = boot_q35("virtio")
+    to_vfio(k, "0000:00:02.0")
+    gid = int(k.fs.readlink("/sys/bus/pci/devices/0000:00:02.0/iommu_group").split("/")[-1])
+    cont, grp, status = claim(k, gid)
+    assert grp.ioctl(u.VFIO_GROUP_SET_CONTAINER, cont) == 0
+    mark = k.printk.mark()
+    with pytest.raises(OSError) as e:
+        cont.ioctl(u.VFIO_SET_IOMMU, u.VFIO_TYPE1v2_IOMMU)
+    assert e.value.errno == errno.EPERM
+    assert [r.text for r in k.printk.lines_since(mark)] == [
+        "vfio_iommu_type1_attach_group: No interrupt remapping support.  Use the module param "
+        '"allow_unsafe_interrupts" to enable VFIO IOMMU support on this platform'
+    ]
+    g = k.iommu.groups[gid]
+    assert g.domain is not None and g.domain.purpose != "user"
+    # the group stays claimed: type changes are refused until it is released
+    assert try_write(k, f"/sys/kernel/iommu_groups/{gid}/type", "identity\n") == errno.EPERM
+    grp.close()
+    cont.close()
+    assert g.owner is None and g.domain is g.default_domain
+    assert k.check_invariants() == []

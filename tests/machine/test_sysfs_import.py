@@ -248,6 +248,10 @@ def test_conformance_snapshots(path: str) -> None:
         assert spec.reserved == []  # msi, HT hole and ISA window are the driver's own
         kind = "amd" if name.endswith("-amd.tar.gz") else "intel"
         assert spec.iommus[0].driver == kind
+        if kind == "amd":  # amd-iommu/cap and features ("features2:features")
+            assert (spec.iommus[0].cap, spec.iommus[0].ecap) == (0x1F03000F, 0x29D3)
+    # the guests never set a hostname: the kernel's default nodename
+    assert spec.hostname == "(none)"
     types = {g.type for g in spec.groups}
     if "passthrough" in name:
         assert types == {"identity"}

@@ -8,8 +8,9 @@ from iommush.vfs import Attribute, Dir
 
 from ..device import KernelDevice
 from ..domain import IOMMU_DOMAIN_IDENTITY
+from ..pci import PciDev
 from ..resv import IOMMU_READ, IOMMU_WRITE, IommuResvRegion, IommuResvType
-from .base import IommuOps, IommuUnit
+from .base import IommuOps, IommuUnit, firmware_regions
 
 __all__ = ["AmdIommu"]
 
@@ -80,16 +81,12 @@ class AmdIommu(IommuOps):
 
     def def_domain_type(self, dev: KernelDevice) -> int:
         """``amd_iommu_def_domain_type``: PASID-capable (IOMMUv2) devices -> identity."""
-        from ..pci import PciDev
-
         if isinstance(dev, PciDev) and dev.spec.pasid:
             return IOMMU_DOMAIN_IDENTITY
         return 0
 
     def get_resv_regions(self, dev: KernelDevice) -> list[IommuResvRegion]:
         """``amd_iommu_get_resv_regions``: IVMD entries, MSI window, HT hole."""
-        from .base import firmware_regions
-
         out = []
         for spec, r in firmware_regions(self.kernel.spec.reserved, dev, ("ivmd", "ivmd-exclusion")):
             rtype = (

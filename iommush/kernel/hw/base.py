@@ -17,6 +17,8 @@ from ..domain import (
     IommuDomain,
 )
 from ..errors import KernelError
+from ..pci import PciDev
+from ..pci_group import pci_device_group
 from ..resv import IOMMU_READ, IOMMU_WRITE, IommuResvRegion, IommuResvType
 from ..spec import IommuUnitSpec, ReservedRegionSpec
 
@@ -72,14 +74,15 @@ def firmware_regions(
 ) -> list[tuple[ReservedRegionSpec, IommuResvRegion]]:
     """Firmware regions (RMRR, IVMD, IORT RMR) whose scope names ``dev`` or a bridge above
     it (``is_downstream_to_pci_bridge``)."""
-    from ..pci import PciDev
-
+    candidates = [r for r in specs if r.source in sources]
+    if not candidates:
+        return []
     names = {dev.name}
     if isinstance(dev, PciDev):
         names.update(b.name for b in dev.upstream_bridges())
     out = []
-    for r in specs:
-        if r.source not in sources or not names.intersection(r.devices):
+    for r in candidates:
+        if not names.intersection(r.devices):
             continue
         prot = (IOMMU_READ if r.readable else 0) | (IOMMU_WRITE if r.writable else 0)
         out.append((r, IommuResvRegion(r.start, r.end - r.start + 1, prot, IommuResvType.DIRECT)))
@@ -143,26 +146,30 @@ class IommuOps:
     # -- per-device callbacks ----------------------------------------------------------
     def unit_for(self, dev: KernelDevice) -> IommuUnit | None:
         """Which unit translates ``dev`` (firmware scope), None if none does."""
-        from ..pci import PciDev
-
         if not self.units:
             return None
-        if any(u.spec.pci_function == dev.name for u in self.units):
-            return None  # the IOMMU's own function is not behind itself
+        name = dev.name
+        for u in self.units:
+            if u.spec.pci_function == name:
+                return None  # the IOMMU's own function is not behind itself
         if isinstance(dev, PciDev):
             want = dev.spec.iommu
             if want is not None:
                 return next((u for u in self.units if u.spec.name == want), None)
-            names = {dev.name} | {b.name for b in dev.upstream_bridges()}
+            names: set[str] | None = None
+            where = (dev.bus.segment, dev.bus.number)
             for unit in self.units:
-                if names & set(unit.spec.scope_devices) or (
-                    (dev.bus.segment, dev.bus.number) in unit.spec.scope_buses
-                ):
+                if unit.spec.scope_devices:
+                    if names is None:
+                        names = {dev.name} | {b.name for b in dev.upstream_bridges()}
+                    if not names.isdisjoint(unit.spec.scope_devices):
+                        return unit
+                if where in unit.spec.scope_buses:
                     return unit
-            return next(
-                (u for u in self.units if not u.spec.scope_buses and not u.spec.scope_devices),
-                self.units[0],
-            )
+            for unit in self.units:
+                if not unit.spec.scope_buses and not unit.spec.scope_devices:
+                    return unit
+            return self.units[0]
         return self.units[0]
 
     def probe_device(self, dev: KernelDevice) -> IommuUnit:
@@ -177,9 +184,6 @@ class IommuOps:
 
     def device_group(self, dev: KernelDevice) -> IommuGroup:
         """``ops->device_group``: ``pci_device_group`` for PCI, a new group otherwise."""
-        from ..pci import PciDev
-        from ..pci_group import pci_device_group
-
         core = self.kernel.iommu
         if isinstance(dev, PciDev):
             return pci_device_group(dev, core.iommu_group_alloc)
@@ -188,6 +192,12 @@ class IommuOps:
     def def_domain_type(self, dev: KernelDevice) -> int:
         """``ops->def_domain_type``: 0 when the device has no requirement."""
         return 0
+
+    def has_isolated_msi(self, dev: KernelDevice) -> bool:
+        """``msi_device_has_isolated_msi`` (6.3+) / ``IOMMU_CAP_INTR_REMAP`` (6.1): the
+        device's MSIs go through interrupt remapping (or an ITS), so VFIO may hand it to
+        user space without ``allow_unsafe_interrupts``."""
+        return True
 
     def get_resv_regions(self, dev: KernelDevice) -> list[IommuResvRegion]:
         """``ops->get_resv_regions``."""

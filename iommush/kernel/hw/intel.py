@@ -7,6 +7,7 @@ from iommush.vfs import Attribute, Dir
 
 from ..device import KernelDevice
 from ..domain import IOMMU_DOMAIN_DMA, IOMMU_DOMAIN_IDENTITY
+from ..pci import PciDev
 from ..resv import IOMMU_READ, IOMMU_WRITE, IommuResvRegion, IommuResvType
 from .base import IommuOps, IommuUnit, firmware_regions
 
@@ -17,6 +18,14 @@ IOAPIC_RANGE_END = 0xFEEFFFFF
 PCI_CLASS_SERIAL_USB = 0x0C03
 PCI_BASE_CLASS_DISPLAY = 0x03
 PCI_CLASS_BRIDGE_ISA = 0x0601
+
+
+#: The regions every device (every ISA bridge) gets; regions are immutable, so each call
+#: can hand out the same objects.
+_ISA_FLOPPY = IommuResvRegion(0, 1 << 24, IOMMU_READ | IOMMU_WRITE, IommuResvType.DIRECT_RELAXABLE)
+_IOAPIC_MSI = IommuResvRegion(
+    IOAPIC_RANGE_START, IOAPIC_RANGE_END - IOAPIC_RANGE_START + 1, 0, IommuResvType.MSI
+)
 
 
 class IntelIommu(IommuOps):
@@ -36,17 +45,25 @@ class IntelIommu(IommuOps):
         return {"intel-iommu": d}
 
     def domains_used(self, unit: IommuUnit) -> int:
-        """Domain ids in use: id 0 (reserved in caching mode), the identity domain, and
-        every paging domain some device behind this unit is attached to."""
-        doms = {
-            id(d.attached_domain)
+        """``bitmap_weight(iommu->domain_ids)``: two ids taken at boot, plus one per
+        paging domain some device behind this unit is attached to.
+
+        6.5+ (``iommu_init_domains``) reserves id 0 and ``FLPT_DEFAULT_DID``, which the
+        identity domain uses in legacy mode. Before, the static identity domain
+        (``si_domain``) takes an id of its own when a device is attached to it
+        (``domain_attach_iommu``): the recorded 6.1 guests count 3 with every group
+        identity and 11 with nine DMA groups."""
+        attached = [
+            d.attached_domain
             for d in self.kernel.iommu.managed_devices()
-            if d.iommu is not None
-            and d.iommu.iommu_dev is unit
-            and d.attached_domain
-            and d.attached_domain.is_paging
-        }
-        return 2 + len(doms)
+            if d.iommu is not None and d.iommu.iommu_dev is unit and d.attached_domain
+        ]
+        used = 2 + len({id(dom) for dom in attached if dom.is_paging})
+        if self.kernel.version.model != "6.12" and any(
+            dom.type == IOMMU_DOMAIN_IDENTITY for dom in attached
+        ):
+            used += 1
+        return used
 
     def early_log(self) -> list[str]:
         lines = [
@@ -84,8 +101,6 @@ class IntelIommu(IommuOps):
         """``device_def_domain_type``: Azalia with the isoch quirk -> identity (not on
         QEMU); 6.3-era ``IDENTMAP_GFX`` for graphics with ``intel_iommu=igfx_off``;
         6.5+: hardware without pass-through support -> DMA."""
-        from ..pci import PciDev
-
         model = self.kernel.version.model
         if isinstance(dev, PciDev):
             if (
@@ -100,8 +115,6 @@ class IntelIommu(IommuOps):
 
     def get_resv_regions(self, dev: KernelDevice) -> list[IommuResvRegion]:
         """``intel_iommu_get_resv_regions``."""
-        from ..pci import PciDev
-
         out: list[IommuResvRegion] = []
         relax = isinstance(dev, PciDev) and (
             dev.class_code >> 8 == PCI_CLASS_SERIAL_USB
@@ -111,14 +124,6 @@ class IntelIommu(IommuOps):
             rtype = IommuResvType.DIRECT_RELAXABLE if relax else IommuResvType.DIRECT
             out.append(IommuResvRegion(r.start, r.length, IOMMU_READ | IOMMU_WRITE, rtype))
         if isinstance(dev, PciDev) and dev.class_code >> 8 == PCI_CLASS_BRIDGE_ISA:
-            out.append(
-                IommuResvRegion(
-                    0, 1 << 24, IOMMU_READ | IOMMU_WRITE, IommuResvType.DIRECT_RELAXABLE
-                )
-            )
-        out.append(
-            IommuResvRegion(
-                IOAPIC_RANGE_START, IOAPIC_RANGE_END - IOAPIC_RANGE_START + 1, 0, IommuResvType.MSI
-            )
-        )
+            out.append(_ISA_FLOPPY)
+        out.append(_IOAPIC_MSI)
         return out

@@ -8,6 +8,7 @@ from iommush.vfs import Dir
 from ..device import KernelDevice
 from ..domain import IOMMU_DOMAIN_IDENTITY
 from ..iommu_group import IommuGroup
+from ..pci import PciDev
 from ..resv import IOMMU_MMIO, IOMMU_NOEXEC, IOMMU_WRITE, IommuResvRegion, IommuResvType
 from .base import IommuOps, IommuUnit, firmware_regions
 
@@ -28,24 +29,16 @@ class ArmSmmuV3(IommuOps):
 
     def def_domain_type(self, dev: KernelDevice) -> int:
         """HiSilicon PTT (Huawei 0xa12e) -> identity."""
-        from ..pci import PciDev
-
         if isinstance(dev, PciDev) and (dev.vendor, dev.device) == (0x19E5, 0xA12E):
             return IOMMU_DOMAIN_IDENTITY
         return 0
 
     def device_group(self, dev: KernelDevice) -> IommuGroup:
         """Platform devices sharing a stream ID share a group; PCI uses pci_device_group."""
-        from ..platform import PlatformDev
-
-        if isinstance(dev, PlatformDev):
+        ids = _stream_ids(dev)
+        if ids:
             for other in self.kernel.iommu.managed_devices():
-                if (
-                    isinstance(other, PlatformDev)
-                    and other is not dev
-                    and other.iommu_group is not None
-                    and set(other.spec.stream_ids) & set(dev.spec.stream_ids)
-                ):
+                if other is not dev and other.iommu_group is not None and ids & _stream_ids(other):
                     return other.iommu_group
         return super().device_group(dev)
 
@@ -62,3 +55,11 @@ class ArmSmmuV3(IommuOps):
         for _, r in firmware_regions(self.kernel.spec.reserved, dev, ("iort-rmr",)):
             out.append(r)
         return out
+
+
+def _stream_ids(dev: KernelDevice) -> set[int]:
+    """The stream IDs a platform device emits (none for PCI: they use requester IDs)."""
+    from ..spec import PlatformDeviceSpec
+
+    spec = getattr(dev, "spec", None)
+    return set(spec.stream_ids) if isinstance(spec, PlatformDeviceSpec) else set()

@@ -11,6 +11,7 @@ from iommush.vfs import Dir
 
 from ..device import KernelDevice
 from ..errors import KernelError
+from ..pci import PciDev
 from ..resv import IOMMU_MMIO, IOMMU_NOEXEC, IOMMU_WRITE, IommuResvRegion, IommuResvType
 from .base import IommuOps, IommuUnit
 from .smmuv3 import MSI_IOVA_BASE, MSI_IOVA_LENGTH
@@ -68,13 +69,16 @@ class VirtioIommu(IommuOps):
         which the QEMU virtio-iommu does not accept as an endpoint: such devices stay
         outside any group (as the 6.12 transcript shows). The IOMMU's own function is
         excluded by VIOT."""
-        from ..pci import PciDev
-
         if any(u.spec.pci_function == dev.name for u in self.units):
             raise KernelError(errno.ENODEV)
         if isinstance(dev, PciDev) and any(not b.pci_is_pcie() for b in dev.upstream_bridges()):
             raise KernelError(errno.ENODEV)
         return super().probe_device(dev)
+
+    def has_isolated_msi(self, dev: KernelDevice) -> bool:
+        """virtio-iommu remaps no interrupts: on x86 MSIs go straight to the LAPIC
+        window; on arm64 the GICv3 ITS isolates them."""
+        return self.kernel.spec.arch != "x86_64"
 
     def get_resv_regions(self, dev: KernelDevice) -> list[IommuResvRegion]:
         """``viommu_get_resv_regions``: probed regions; SW_MSI if no MSI region."""

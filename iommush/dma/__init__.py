@@ -1,0 +1,40 @@
+"""iommush.dma: the ``dma`` command, a driver's view of the kernel model's DMA API
+(map, unmap, list, the IOVA space as an address map, workloads).
+
+>>> table = dma_commands()
+>>> table.get("dma").synopsis.split()[0]
+'dma'
+"""
+
+from __future__ import annotations
+
+from iommush.shell.command import CommandTable
+
+from .command import USAGE, dma
+
+__all__ = ["dma_commands"]
+
+
+def dma_commands() -> CommandTable:
+    """A table holding the ``dma`` command, for the CLI to merge into its own."""
+    table = CommandTable()
+    table.command(
+        "dma",
+        synopsis="dma map|unmap|list|space|workload BDF ...",
+        summary="use the DMA API as a bound driver does (IOVA allocation, flush queue)",
+        help=USAGE,
+        options=(
+            "map",
+            "unmap",
+            "list",
+            "space",
+            "map-show",
+            "workload",
+            "--mask",
+            "--size",
+            "--seed",
+            "--all",
+            "--keep",
+        ),
+    )(dma)
+    return table
