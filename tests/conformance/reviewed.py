@@ -35,13 +35,6 @@ class Reviewed:
 
 REVIEWED: tuple[Reviewed, ...] = (
     Reviewed(
-        r"^pci-caps\b",
-        ("stdout", "stderr", "status"),
-        "pci-caps is a busybox sh + od + awk script decoding raw config space; iommush has "
-        "no awk. The header type, multifunction bit and ACS it prints are modelled "
-        "(they decide the groups) and checked by the kernel tests instead.",
-    ),
-    Reviewed(
         r"^printf\b.*> /sys/",
         ("stderr",),
         "busybox printf fails silently on a write error (status 1, no message) where "

@@ -99,9 +99,11 @@ def _boot(t: Transcript, mode: str) -> tuple[object, _Capture, _Capture]:
         argv0="sh",
         **kwargs,  # type: ignore[arg-type]
     )
-    tools = CONFORMANCE / "tools" / "try-type"
+    # the transcripts' shell-script helpers run as they are, from /tmp on PATH
     tmp = session.kernel.fs.resolve("/tmp")
-    tmp.add(File("try-type", 0o755, tools.read_bytes()))  # type: ignore[attr-defined]
+    for name in ("try-type", "pci-caps"):
+        script = (CONFORMANCE / "tools" / name).read_bytes()
+        tmp.add(File(name, 0o755, script))  # type: ignore[attr-defined]
     session.shell.run("export PATH=/tmp:$PATH")
     out.take()
     err.take()
