@@ -14,7 +14,9 @@ path), and ``[[step]]`` tables: ``say`` (what to do and why), ``try`` (what to t
 - ``{dmesg = REGEX}``: a kernel log line; ``{release = "6.3"|"6.4"|"6.12"}``: the rules
   the running kernel follows.
 
-Files are read through the shell's filesystem, as the learner would read them.
+Files are read through the shell's filesystem, as the learner would read them. The
+``command`` predicate judges the learner's last action: the last command line that was
+not itself a ``lesson`` command, typed since the lesson started.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import posixpath
 import re
 import tomllib
+import weakref
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -30,9 +33,9 @@ from iommush.shell.command import CommandContext
 
 from .explain import rules_version
 from .overview import MANAGED
-from .session import LessonProgress, SessionState, session_for
+from .session import Entry, LessonProgress, SessionState, session_for
 
-__all__ = ["Lesson", "Step", "cmd_lesson", "load_lessons", "check_step"]
+__all__ = ["Lesson", "Step", "check_step", "cmd_lesson", "last_action", "load_lessons"]
 
 
 @dataclass
@@ -127,12 +130,32 @@ def _exists(ctx: CommandContext, path: str) -> bool:
     return True
 
 
+#: The learner's last action per session: ``lesson show`` or a failed ``lesson check``
+#: between typing a command and checking it must not hide the command.
+_ACTIONS: weakref.WeakKeyDictionary[SessionState, Entry | None] = weakref.WeakKeyDictionary()
+_LESSON_LINE = re.compile(r"^\s*lesson(\s|$)")
+
+
+def _note_action(state: SessionState) -> None:
+    """Called as a ``lesson`` command starts: remember the line before it, unless that
+    line was a ``lesson`` command too."""
+    last = state.last
+    if last is not None and not _LESSON_LINE.match(last.source):
+        _ACTIONS[state] = last
+
+
+def last_action(state: SessionState) -> Entry | None:
+    """The last command line the learner typed since the lesson started that was not a
+    ``lesson`` command (None: nothing yet)."""
+    return _ACTIONS.get(state)
+
+
 def _one(
     ctx: CommandContext, state: SessionState, c: dict[str, Any], v: dict[str, str]
 ) -> str | None:
     """None if the predicate holds, else what is missing."""
     if "command" in c:
-        last = state.last
+        last = last_action(state)
         if last is None:
             return "no command was recorded yet"
         if not re.search(_fill(c["command"], v), last.source):
@@ -242,10 +265,14 @@ def _start(ctx: CommandContext, state: SessionState, lesson: Lesson) -> int:
         )
         return 1
     state.lesson = LessonProgress(lesson.name)
+    _ACTIONS[state] = None  # what was typed before the lesson does not count
     ctx.out(f"Lesson: {lesson.title}\n")
     if lesson.intro:
         ctx.out(
-            "".join(f"  {line}\n" for line in _fill(lesson.intro, _vars(ctx, lesson)).splitlines())
+            "".join(
+                f"  {line}\n" if line else "\n"
+                for line in _fill(lesson.intro, _vars(ctx, lesson)).splitlines()
+            )
         )
     _show_step(ctx, lesson, 0)
     return 0
@@ -259,7 +286,8 @@ def _advance(ctx: CommandContext, state: SessionState, lesson: Lesson) -> None:
         n = len(progress.done)
         ctx.out(f"\nLesson '{lesson.name}' complete ({n} of {len(lesson.steps)} steps checked).\n")
         if lesson.outro:
-            ctx.out("".join(f"  {line}\n" for line in lesson.outro.splitlines()))
+            outro = _fill(lesson.outro, _vars(ctx, lesson))
+            ctx.out("".join(f"  {line}\n" if line else "\n" for line in outro.splitlines()))
         state.lesson = None
         return
     _show_step(ctx, lesson, progress.step)
@@ -275,6 +303,7 @@ def cmd_lesson(ctx: CommandContext) -> int:
     if state is None:
         ctx.error("lessons need an iommush machine")
         return 1
+    _note_action(state)
     try:
         lessons = load_lessons()
     except (OSError, ValueError, KeyError, tomllib.TOMLDecodeError) as exc:
