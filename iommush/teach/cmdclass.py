@@ -21,6 +21,7 @@ READ_ONLY = frozenset(
     ls cat head tail grep egrep fgrep find readlink realpath stat wc sort uniq cut tr od
     hexdump lspci lsmod uname echo printf pwd true false test [ basename dirname seq date
     env printenv id whoami hostname groups help man explain why tree type history sed
+    race lockdep awk
     :
     """.split()
 )
