@@ -196,9 +196,7 @@ class VirtualFS:
         self.root = Dir("")
 
     # -- path walk -------------------------------------------------------------------
-    def _walk(
-        self, path: str, cwd: str, follow: bool, cred: Cred, depth: int = 0
-    ) -> Node:
+    def _walk(self, path: str, cwd: str, follow: bool, cred: Cred, depth: int = 0) -> Node:
         if path == "":
             raise_errno(errno.ENOENT, path)
         node: Node = self.root if path.startswith("/") else self._walk(cwd or "/", "/", True, cred)
