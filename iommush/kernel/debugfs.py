@@ -23,6 +23,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from iommush.vfs import Attribute, Dir, Link
+from iommush.vfs.node import LazyDir
 
 from .iommu_map import page_table, prot_str
 
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
     from .dma_mapping import DmaSubsystem
 
 __all__ = ["IommuDebugfs", "README"]
+
+#: The files of a domain's directory (all but the ``group`` link).
+_DOMAIN_FILES = frozenset({"info", "iova", "mappings", "flush_queue"})
 
 README = """\
 iommush: this directory is iommush's own view of the dma-iommu layer, not a Linux
@@ -63,15 +67,14 @@ class IommuDebugfs:
         for did in [d for d in self.dirs if d not in live]:
             self.root.remove(str(did))
             del self.dirs[did]
+        group_of = self.dma.groups_by_domain()
         for did, cookie in live.items():
             d = self.dirs.get(did)
-            group = self.dma.group_of(cookie)
+            group = group_of.get(id(cookie.domain))
             if d is None:
-                d = self.root.add(Dir(str(did)))
-                d.add(Attribute("info", 0o444, show=partial(self.show_info, cookie)))
-                d.add(Attribute("iova", 0o444, show=partial(self.show_iova, cookie)))
-                d.add(Attribute("mappings", 0o444, show=partial(self.show_mappings, cookie)))
-                d.add(Attribute("flush_queue", 0o444, show=partial(self.show_fq, cookie)))
+                # the four files are made when the directory is first looked at
+                d = self.root.add(LazyDir(str(did)))
+                d.defer(partial(self._domain_files, cookie), _DOMAIN_FILES)
                 self.dirs[did] = d
             link = d.get("group")
             target = group.kobj if group is not None else None
@@ -80,6 +83,12 @@ class IommuDebugfs:
                 link = None
             if link is None and target is not None:
                 d.add(Link("group", target))
+
+    def _domain_files(self, cookie: IommuDmaCookie, d: Dir) -> None:
+        d.add(Attribute("info", 0o444, show=partial(self.show_info, cookie)))
+        d.add(Attribute("iova", 0o444, show=partial(self.show_iova, cookie)))
+        d.add(Attribute("mappings", 0o444, show=partial(self.show_mappings, cookie)))
+        d.add(Attribute("flush_queue", 0o444, show=partial(self.show_fq, cookie)))
 
     # -- files --------------------------------------------------------------------------
     def show_info(self, cookie: IommuDmaCookie) -> str:

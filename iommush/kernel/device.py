@@ -55,6 +55,8 @@ class KernelDevice:
         self.mutex = KernelLock(kernel.lockdep, "&dev->mutex", "device_lock")
         #: The IOMMU unit this device sits behind (firmware description), if any.
         self.iommu_unit: IommuUnit | None = None
+        #: ``(ops, unit)``: what ``ops.unit_for(self)`` found (firmware scope is fixed).
+        self.unit_memo: tuple[IommuOps, IommuUnit | None] | None = None
         #: Driver-private state (net device name, virtio index...).
         self.drvdata: dict[str, object] = {}
 

@@ -24,6 +24,7 @@ from iommush.iova import GRANULES, IovaDomain
 from .domain import IOMMU_DOMAIN_DMA_FQ, IommuDomain
 from .errors import KernelError
 from .iommu_map import iommu_map, iommu_unmap, page_table
+from .pci import PciDev
 from .printk import KERN_NOTICE
 from .resv import IommuResvType
 
@@ -125,8 +126,10 @@ class IommuDmaCookie:
 
     kernel: Kernel
     domain: IommuDomain
-    iovad: IovaDomain
+    #: ``cookie->iovad.granule``: the smallest IOMMU page size.
+    iova_granule: int
     aperture_end: int
+    #: The ``reserve_iova`` calls of init, in order (replayed when the allocator is made).
     reservations: list[IovaReservation] = field(default_factory=list)
     #: ``cookie->fq_domain``/``fq``: set while the domain runs lazily.
     fq: IovaFq | None = None
@@ -138,14 +141,31 @@ class IommuDmaCookie:
     timer_flushes: int = 0
     full_flushes: int = 0
     dead: bool = False
+    #: The IOVA allocator once made (see :attr:`iovad`).
+    _iovad: IovaDomain | None = field(default=None, repr=False)
+
+    @property
+    def iovad(self) -> IovaDomain:
+        """``cookie->iovad``: made with the init's reservations the first time anything
+        looks at it (a machine with thousands of groups allocates in a few of them), so
+        it is exactly the allocator ``init_iova_domain`` + the ``reserve_iova`` calls
+        would have left."""
+        iovad = self._iovad
+        if iovad is None:
+            iovad = IovaDomain(granule=self.iova_granule, start_pfn=1)
+            shift = iovad.shift
+            for r in self.reservations:
+                iovad.reserve(r.start >> shift, r.end >> shift)
+            self._iovad = iovad
+        return iovad
 
     @property
     def granule(self) -> int:
-        return self.iovad.granule
+        return self.iova_granule
 
     @property
     def shift(self) -> int:
-        return self.iovad.shift
+        return self.iova_granule.bit_length() - 1
 
     def queued_pfns(self) -> set[int]:
         return {e.iova_pfn for e in self.fq.pending()} if self.fq is not None else set()
@@ -159,8 +179,8 @@ class IommuDmaCookie:
         new = copy.copy(self)
         memo[id(self)] = new
         for name, value in self.__dict__.items():
-            if name == "iovad":
-                new.iovad = clone_iova_domain(value)
+            if name == "_iovad":
+                new._iovad = clone_iova_domain(value) if value is not None else None
             else:
                 setattr(new, name, copy.deepcopy(value, memo))
         return new
@@ -207,20 +227,17 @@ def iommu_dma_init_domain(kernel: Kernel, domain: IommuDomain, group: IommuGroup
     windows of a PCI device (``iova_reserve_pci_windows``), every reserved region of the
     group but ``SW_MSI`` (``iova_reserve_iommu_regions``), and the flush queue of a
     DMA-FQ domain."""
-    from .pci import PciDev
-
     dev = group.devices[0].dev
     granule = _granule(dev)
-    iovad = IovaDomain(granule=granule, start_pfn=1)
-    cookie = IommuDmaCookie(kernel, domain, iovad, _aperture_end(dev))
+    cookie = IommuDmaCookie(kernel, domain, granule, _aperture_end(dev))
     page_table(domain)
-    shift = iovad.shift
+    shift = cookie.shift
+    max_pfn = ((1 << 64) - 1) >> shift  # the allocator's ``max_pfn``
 
     def reserve(start: int, end: int, what: str) -> None:
         lo, hi = start >> shift, end >> shift
-        if hi > iovad.max_pfn or lo > hi:
+        if hi > max_pfn or lo > hi:
             return
-        iovad.reserve(lo, hi)
         cookie.reservations.append(IovaReservation(lo << shift, ((hi + 1) << shift) - 1, what))
 
     if isinstance(dev, PciDev):
@@ -317,8 +334,6 @@ def iommu_dma_alloc_iova(
     ``iommu.forcedac``) tries below 4 GiB on every call. 6.4+: while
     ``dev->iommu->pci_32bit_workaround`` holds (``sac[dev.iommu]``); the first failure
     clears it for good and logs ``Using %d-bit DMA addresses``."""
-    from .pci import PciDev
-
     kernel = cookie.kernel
     iovad = cookie.iovad
     shift = iovad.shift

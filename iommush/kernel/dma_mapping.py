@@ -186,6 +186,15 @@ class DmaSubsystem:
                 return group
         return None
 
+    def groups_by_domain(self) -> dict[int, IommuGroup]:
+        """:meth:`group_of` for every cookie at once: ``id(domain)`` -> the first group
+        whose default domain it is."""
+        out: dict[int, IommuGroup] = {}
+        for group in self.kernel.iommu.groups.values():
+            if group.default_domain is not None:
+                out.setdefault(id(group.default_domain), group)
+        return out
+
     # -- the DMA API ------------------------------------------------------------------
     def dma_map_single(self, dev: KernelDevice, size: int, dma_mask: int) -> DmaMapping:
         """``dma_map_single(dev, buf, size, DMA_BIDIRECTIONAL)`` on a fresh buffer."""

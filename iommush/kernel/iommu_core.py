@@ -27,6 +27,12 @@ from .domain import (
 from .errors import KernelError
 from .ida import Ida
 from .iommu_group import GroupDevice, IommuGroup
+from .iommu_store_type import (
+    iommu_get_def_domain_type,
+    iommu_group_store_type,
+    iommu_setup_default_domain,
+    probe_alloc_default_domain,
+)
 from .printk import HZ, RatelimitState
 from .resv import IommuResvType
 
@@ -66,8 +72,6 @@ class IommuCore:
     # -- groups --------------------------------------------------------------------
     def iommu_group_alloc(self, gid: int | None = None) -> IommuGroup:
         """``iommu_group_alloc()``: lowest free id, the sysfs directory."""
-        from .iommu_store_type import iommu_group_store_type
-
         gid = self.ida.alloc() if gid is None else self.ida.alloc_specific(gid)
         group = IommuGroup(self, gid)
         group.sysfs_add(self.groups_kset, lambda buf: iommu_group_store_type(group, buf))
@@ -271,8 +275,6 @@ class IommuCore:
     def _probe_finish_6_3(self, group: IommuGroup, dev: KernelDevice) -> None:
         """v6.3/6.4 ``iommu_probe_device`` tail: allocate the default domain if the group
         has none, attach unless the group is owned, direct mappings."""
-        from .iommu_store_type import iommu_get_def_domain_type
-
         ops = self.group_ops(group)
         if group.default_domain is None and not ops.no_default_domain:
             dtype = iommu_get_def_domain_type(dev) or self.defaults.def_domain_type
@@ -287,8 +289,6 @@ class IommuCore:
     def _probe_finish_6_12(self, group: IommuGroup, dev: KernelDevice) -> None:
         """v6.12 ``__iommu_probe_device`` tail: attach to whatever ``group->domain`` is,
         or set up the default domain for a hot-plugged group."""
-        from .iommu_store_type import iommu_setup_default_domain
-
         if group.default_domain is not None:
             self.iommu_create_device_direct_mappings(group.default_domain, dev)
         if group.domain is not None:
@@ -303,9 +303,8 @@ class IommuCore:
     def bus_iommu_probe(self, devices: list[KernelDevice]) -> None:
         """``bus_iommu_probe()``: group every device, then per group choose the default
         domain, create direct mappings and attach all members."""
-        from .iommu_store_type import iommu_setup_default_domain, probe_alloc_default_domain
-
         new_groups: list[IommuGroup] = []
+        listed: set[int] = set()  # ids of the groups in new_groups
         for dev in devices:
             ops = self.ops_for(dev)
             if dev.iommu_group is not None or ops is None or ops.probe_at_dma_configure:
@@ -315,7 +314,8 @@ class IommuCore:
             except KernelError:
                 continue
             g = dev.iommu_group
-            if g is not None and g.default_domain is None and g not in new_groups:
+            if g is not None and g.default_domain is None and id(g) not in listed:
+                listed.add(id(g))
                 new_groups.append(g)
         for group in new_groups:
             with group.mutex.held("bus_iommu_probe"):

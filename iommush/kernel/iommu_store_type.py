@@ -17,6 +17,7 @@ from .domain import (
     iommu_domain_type_str,
 )
 from .errors import KernelError
+from .pci import PciDev
 
 if TYPE_CHECKING:
     from .device import KernelDevice
@@ -57,8 +58,6 @@ def _parse(buf: bytes) -> int:
 
 def iommu_get_def_domain_type(dev: KernelDevice) -> int:
     """v6.3/6.4: untrusted PCI device -> DMA, else the driver's ``def_domain_type``."""
-    from .pci import PciDev
-
     if isinstance(dev, PciDev) and dev.untrusted:
         return IOMMU_DOMAIN_DMA
     return dev.iommu.ops.def_domain_type(dev) if dev.iommu is not None else 0
@@ -94,8 +93,6 @@ def probe_alloc_default_domain(group: IommuGroup) -> None:
 # -- v6.5+ -------------------------------------------------------------------------------
 def iommu_get_default_domain_type(group: IommuGroup, target: int) -> int:
     """v6.5+ ``iommu_get_default_domain_type``: -1 when the request cannot be met."""
-    from .pci import PciDev
-
     driver_type, last, untrusted = 0, None, None
     for gd in group.devices:
         dev = gd.dev

@@ -7,6 +7,7 @@ the shell reaches without a file (``uname``, ``syslog``, ``init_module``...).
 from __future__ import annotations
 
 import errno
+import gc
 from typing import NamedTuple
 
 from iommush.vfs import Attribute, Device, DeviceOps, Dir, OpenFile, VirtualFS
@@ -207,10 +208,18 @@ class Kernel:
         self._tick(3.08)
         self._register_iommus(enabled)
         self._tick(4.2)
-        binds = {f.bdf for f in self.spec.pci}
+        # at boot a built-in driver takes the functions the machine leaves driverless
+        # and those it names that driver for
+        unbound: set[str] = set()
+        named: dict[str, set[str]] = {}
+        for f in self.spec.pci:
+            if f.driver is None:
+                unbound.add(f.bdf)
+            else:
+                named.setdefault(f.driver, set()).add(f.bdf)
         for info in PCI_DRIVERS.values():
             if info.builtin:
-                want = {f.bdf for f in self.spec.pci if f.driver in (None, info.name)} & binds
+                want = unbound | named.get(info.name, set())
                 self.driver_core.driver_register(info, boot_binds=want)
         self._tick(9.4)
         order = list(self.spec.modules)
@@ -340,8 +349,21 @@ def boot(spec: MachineSpec, *, kernel: str | None = None, cmdline: str | None = 
     """Build the machine ``spec`` describes and boot it (``kernel``/``cmdline`` override
     the spec's). ValueError for a kernel release the model does not follow."""
     version = KernelVersion.parse(kernel if kernel is not None else spec.kernel)
-    k = Kernel(spec, version, cmdline if cmdline is not None else spec.cmdline)
-    k.boot()
+    # Booting makes objects by the million on a big machine and frees none: the cycle
+    # collector would walk the growing heap again and again for nothing. Afterwards the
+    # new objects go straight to the oldest generation (freeze + unfreeze moves them
+    # without a walk), so the first commands do not pay for a walk of the whole boot.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        k = Kernel(spec, version, cmdline if cmdline is not None else spec.cmdline)
+        k.boot()
+    finally:
+        if collecting:
+            if gc.get_freeze_count() == 0:  # nobody else froze objects: ours to move
+                gc.freeze()
+                gc.unfreeze()
+            gc.enable()
     return k
 
 

@@ -94,7 +94,7 @@ def iommu_insert_resv_region(new: IommuResvRegion, regions: list[IommuResvRegion
        is dropped (``top`` keeps its own ``prot``).
     3. The stack becomes the list.
     """
-    nr = replace(new)
+    nr = new  # the kernel's kmemdup: regions are immutable here, so sharing is copying
     index = len(regions)
     for i, it in enumerate(regions):
         if nr.start < it.start or (nr.start == it.start and nr.type <= it.type):

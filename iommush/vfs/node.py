@@ -235,6 +235,9 @@ class LazyDir(Dir):
         _CHILDREN.__set__(self, {})
         fill(self)
         filled: dict[str, Node] = _CHILDREN.__get__(self)
+        if self.removed:  # left the tree before anyone looked: so did its entries
+            for node in filled.values():
+                node._mark_removed()
         for name, node in store.items():
             if name in filled:
                 raise_errno(errno.EEXIST, f"{self.abspath().rstrip('/')}/{name}")
@@ -283,6 +286,14 @@ class LazyDir(Dir):
         node._mark_removed()
         self.mtime = time.time()
         return node
+
+    def _mark_removed(self) -> None:
+        if self._fill is None:
+            super()._mark_removed()
+            return
+        self.removed = True
+        for child in _CHILDREN.__get__(self).values():
+            child._mark_removed()
 
     def nlink(self) -> int:
         if self._fill is None:

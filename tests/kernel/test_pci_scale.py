@@ -286,3 +286,64 @@ def test_spec_location_follows_the_name() -> None:
     bad = PciFunctionSpec("nonsense")
     with pytest.raises(ValueError):
         _ = bad.bus
+
+
+# -- the DMA side of a big boot: allocators made on first use, files on first look ------
+
+
+def test_iova_allocator_is_made_on_first_use_as_init_would_have() -> None:
+    import copy
+
+    from iommush.iova import IovaDomain
+
+    k = boot(sriov_nic())
+    write(k, "/sys/bus/pci/devices/0000:01:00.0/sriov_numvfs", "2")
+    cookies = list(k.dma.cookies.values())
+    assert cookies and all(c._iovad is None for c in cookies)
+    twin = copy.deepcopy(k)  # a copied kernel copies the cookies as they are
+    assert all(c._iovad is None for c in twin.dma.cookies.values())
+    for cookie in cookies:
+        eager = IovaDomain(granule=cookie.granule, start_pfn=1)
+        for r in cookie.reservations:
+            eager.reserve(r.start >> eager.shift, r.end >> eager.shift)
+        assert list(cookie.iovad) == list(eager) and cookie.iovad is cookie.iovad
+        assert cookie.shift == eager.shift and cookie.granule == eager.granule
+    copied = copy.deepcopy(k)
+    for a, b in zip(cookies, copied.dma.cookies.values(), strict=True):
+        assert b._iovad is not None and list(b.iovad) == list(a.iovad)
+
+
+def test_debugfs_domain_files_appear_in_order_when_listed() -> None:
+    k = boot(sriov_nic())
+    top = "/sys/kernel/debug/iommu/dma"
+    dirs = [d for d in k.fs.listdir(top) if d != "README"]
+    assert dirs
+    for did in dirs:
+        assert k.fs.readlink(f"{top}/{did}/group").startswith("../../../../iommu_groups/")
+        assert k.fs.listdir(f"{top}/{did}") == ["info", "iova", "mappings", "flush_queue", "group"]
+        info = k.fs.read_bytes(f"{top}/{did}/info").decode()
+        assert f"group: {k.fs.readlink(f'{top}/{did}/group').rsplit('/', 1)[1]}" in info
+
+
+def test_boot_leaves_the_cycle_collector_as_it_found_it() -> None:
+    import gc
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    k = boot(sriov_nic())
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # aged, not left frozen
+    assert gc.is_tracked(k) and not any(o is k for o in gc.get_objects(0))
+    keep = [object() for _ in range(3)]  # someone else's frozen objects stay frozen
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        boot(sriov_nic())
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+    del keep
+    gc.disable()
+    try:
+        boot(sriov_nic())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

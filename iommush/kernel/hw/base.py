@@ -145,7 +145,16 @@ class IommuOps:
 
     # -- per-device callbacks ----------------------------------------------------------
     def unit_for(self, dev: KernelDevice) -> IommuUnit | None:
-        """Which unit translates ``dev`` (firmware scope), None if none does."""
+        """Which unit translates ``dev`` (firmware scope), None if none does. The scope
+        tables do not change, so the answer is kept on the device."""
+        memo = dev.unit_memo
+        if memo is not None and memo[0] is self:
+            return memo[1]
+        unit = self._unit_for(dev)
+        dev.unit_memo = (self, unit)
+        return unit
+
+    def _unit_for(self, dev: KernelDevice) -> IommuUnit | None:
         if not self.units:
             return None
         name = dev.name
