@@ -124,9 +124,11 @@ class SessionState:
         self.cmdline = cmdline
         #: The directory the shell started in (replays start there).
         self.home = home
-        self.entries: list[Entry] = []
-        #: The last top-level line and its status, whatever it did (lessons check it).
-        self.last: Entry | None = None
+        self._entries: list[Entry] = []
+        #: Lines recorded but not yet classified: classifying is only needed when the
+        #: log is read (undo, save, lessons), so a long script pays nothing for it.
+        self._pending: list[tuple[str, int]] = []
+        self._last: tuple[str, int] | None = None
         #: True once the shell reports its command lines (:func:`attach`).
         self.recording = False
         self.lesson: LessonProgress | None = None
@@ -137,10 +139,31 @@ class SessionState:
         text = source.rstrip("\n")
         if not text.strip():
             return
-        kind = classify_line(text)
-        self.last = Entry(text, status, kind)
-        if kind in ("shell", "machine"):
-            self.entries.append(Entry(text, status, kind))
+        self._last = (text, status)
+        self._pending.append(self._last)
+
+    @property
+    def entries(self) -> list[Entry]:
+        """The state-changing lines since boot (shell and machine kinds), in order."""
+        for text, status in self._pending:
+            kind = classify_line(text)
+            if kind in ("shell", "machine"):
+                self._entries.append(Entry(text, status, kind))
+        self._pending.clear()
+        return self._entries
+
+    @entries.setter
+    def entries(self, entries: list[Entry]) -> None:
+        self._pending.clear()
+        self._entries = entries
+
+    @property
+    def last(self) -> Entry | None:
+        """The last top-level line and its status, whatever it did (lessons check it)."""
+        if self._last is None:
+            return None
+        text, status = self._last
+        return Entry(text, status, classify_line(text))
 
     def machine_entries(self) -> list[Entry]:
         return [e for e in self.entries if e.kind == "machine"]
