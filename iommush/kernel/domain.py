@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -50,8 +49,6 @@ _SHOW = {
     IOMMU_DOMAIN_DMA: "DMA",
     IOMMU_DOMAIN_DMA_FQ: "DMA-FQ",
 }
-
-_ids = itertools.count(1)
 
 
 def domain_type_name(dtype: int | None) -> str:
@@ -95,7 +92,9 @@ class IommuDomain:
     mappings: dict[int, tuple[int, int, int]] = field(default_factory=dict)
     #: A flush queue exists (``iommu_dma_init_fq`` ran).
     fq: bool = False
-    id: int = field(default_factory=lambda: next(_ids))
+    #: The number the allocating kernel gave it (``IommuCore.next_domain_id``), which
+    #: names its debugfs directory; 0 for a domain made outside a kernel.
+    id: int = 0
 
     @property
     def is_paging(self) -> bool:

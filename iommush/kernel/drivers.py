@@ -22,11 +22,17 @@ if TYPE_CHECKING:
     from .device import DeviceDriver, KernelDevice
     from .kernel import Kernel
 
-__all__ = ["DriverBehaviour"]
+__all__ = ["ENABLING_KINDS", "DriverBehaviour"]
 
 _VIRTIO_NET = {0x1000, 0x1041}
 _VIRTIO_BLK = {0x1001, 0x1042}
 _VIRTIO_IOMMU = {0x1057}
+
+
+#: Driver kinds whose probe enables the device (``pci_enable_device`` in e1000_probe,
+#: virtio_pci_probe, pcie_portdrv_probe, ...); pci-stub and vfio-pci (until the device is
+#: opened) leave it disabled.
+ENABLING_KINDS = frozenset({"ok", "net", "virtio", "pcieport"})
 
 
 class DriverBehaviour:
@@ -68,7 +74,14 @@ class DriverBehaviour:
 
     # -- probe / remove ----------------------------------------------------------------
     def probe(self, drv: DeviceDriver, dev: KernelDevice) -> int:
-        """``drv->probe(dev)``: 0 on success, a positive errno when it refuses."""
+        """``drv->probe(dev)``: 0 on success, a positive errno when it refuses. The
+        drivers of :data:`ENABLING_KINDS` call ``pci_enable_device()`` in their probe."""
+        rc = self._probe(drv, dev)
+        if rc == 0 and drv.info.kind in ENABLING_KINDS and isinstance(dev, PciDev):
+            dev.pci_enable_device()
+        return rc
+
+    def _probe(self, drv: DeviceDriver, dev: KernelDevice) -> int:
         kind = drv.info.kind
         assert isinstance(dev, PciDev)
         p = f"{drv.name} {dev.name}"
@@ -131,8 +144,11 @@ class DriverBehaviour:
         return 0
 
     def remove(self, drv: DeviceDriver, dev: KernelDevice) -> None:
-        """``drv->remove(dev)``."""
+        """``drv->remove(dev)``; the drivers of :data:`ENABLING_KINDS` end with
+        ``pci_disable_device()``."""
         kind = drv.info.kind
+        if kind in ENABLING_KINDS and isinstance(dev, PciDev):
+            dev.pci_disable_device()
         if kind == "net":
             eth = dev.drvdata.get("netdev")
             if drv.name == "e1000e" and eth is not None:

@@ -9,6 +9,7 @@ v6.12: ``iommu_group_alloc_device`` (links, trace, message) before any attach.
 from __future__ import annotations
 
 import errno
+import itertools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,7 @@ class IommuCore:
         self.groups_kset = groups_kset
         self.ops: list[IommuOps] = []
         self._ratelimit: dict[str, RatelimitState] = {}
+        self._domain_ids = itertools.count(1)
 
     # -- logging -------------------------------------------------------------------
     def ratelimited(self, site: str, func: str, text: str, level: int = 3) -> None:
@@ -93,6 +95,11 @@ class IommuCore:
         group.default_domain = group.blocking_domain = group.domain = None
 
     # -- domains -------------------------------------------------------------------
+    def next_domain_id(self) -> int:
+        """The number of the next domain this kernel allocates: 1, 2, ... per boot, so
+        the debugfs names of a machine never depend on other machines of the process."""
+        return next(self._domain_ids)
+
     def group_ops(self, group: IommuGroup) -> IommuOps:
         dev = group.first_device()
         assert dev is not None and dev.iommu is not None

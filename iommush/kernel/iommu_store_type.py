@@ -140,7 +140,7 @@ def _alloc_default_6_12(group: IommuGroup, req: int) -> IommuDomain:
             raise KernelError(errno.EINVAL)
         if group.default_domain is not None:
             return group.default_domain
-        return IommuDomain(ops.static_default_type, ops, "default")
+        return IommuDomain(ops.static_default_type, ops, "default", id=core.next_domain_id())
 
     def one(t: int) -> IommuDomain | None:
         if group.default_domain is not None and group.default_domain.type == t:

@@ -201,6 +201,34 @@ class PciDev(KernelDevice):
             b = b.parent
         return out
 
+    def pci_is_enabled(self) -> bool:
+        """``pci_is_enabled()`` (include/linux/pci.h): ``enable_cnt`` is non-zero."""
+        return self.enable_cnt > 0
+
+    def pci_enable_bridge(self) -> None:
+        """``pci_enable_bridge()`` (drivers/pci/pci.c): enable the bridges above first,
+        then this one unless it is already enabled (its count is not raised again)."""
+        bridge = self.bus.self
+        if bridge is not None:
+            bridge.pci_enable_bridge()
+        if not self.pci_is_enabled():
+            self.enable_cnt += 1
+
+    def pci_enable_device(self) -> None:
+        """``pci_enable_device()`` (drivers/pci/pci.c, ``pci_enable_device_flags``): the
+        upstream bridge is enabled through ``pci_enable_bridge`` and ``enable_cnt`` is
+        incremented."""
+        bridge = self.bus.self
+        if bridge is not None:
+            bridge.pci_enable_bridge()
+        self.enable_cnt += 1
+
+    def pci_disable_device(self) -> None:
+        """``pci_disable_device()`` (drivers/pci/pci.c): drops ``enable_cnt``; bridges
+        above stay enabled."""
+        if self.enable_cnt:
+            self.enable_cnt -= 1
+
     def class_hdr_type(self) -> int:
         return 1 if self.is_bridge else 0
 

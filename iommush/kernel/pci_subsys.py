@@ -18,7 +18,32 @@ from .spec import PciFunctionSpec, parse_bdf
 if TYPE_CHECKING:
     from .kernel import Kernel
 
-__all__ = ["PciSubsystem"]
+__all__ = ["PciSubsystem", "kstrtou16"]
+
+
+_DIGITS = "0123456789abcdef"
+
+
+def kstrtou16(buf: bytes) -> int | None:
+    """``kstrtou16()`` (lib/kstrtox.c) with base 0 on a NUL-terminated sysfs buffer: an
+    optional ``+``, ``0x``/``0`` radix prefixes, one optional trailing newline, nothing
+    else (no blanks, no sign ``-``); ``None`` where the kernel returns -EINVAL or
+    -ERANGE."""
+    s = buf.split(b"\0", 1)[0].decode("latin-1")
+    if s.startswith("+"):
+        s = s[1:]
+    base = 10
+    if s[:2].lower() == "0x" and s[2:3].lower() in tuple(_DIGITS):
+        base, s = 16, s[2:]
+    elif s.startswith("0"):
+        base = 8
+    n = 0
+    while n < len(s) and s[n].lower() in _DIGITS[:base]:
+        n += 1
+    if n == 0 or s[n:] not in ("", "\n"):
+        return None
+    val = int(s[:n], base)
+    return val if val <= 0xFFFF else None
 
 
 class PciSubsystem:
@@ -279,13 +304,9 @@ class PciSubsystem:
     # -- SR-IOV --------------------------------------------------------------------
     def sriov_numvfs_store(self, pf: PciDev, buf: bytes) -> int:
         """``sriov_numvfs_store`` (drivers/pci/iov.c)."""
-        s = buf.split(b"\0", 1)[0].decode(errors="replace").strip("\n")
-        try:
-            num = int(s, 0)
-        except ValueError:
-            raise KernelError(errno.EINVAL) from None
-        if not 0 <= num <= 0xFFFF:
-            raise KernelError(errno.ERANGE)
+        num = kstrtou16(buf)
+        if num is None:
+            raise KernelError(errno.EINVAL)
         if num > pf.spec.sriov_totalvfs:
             raise KernelError(errno.ERANGE)
         with pf.mutex.held("sriov_numvfs_store"):

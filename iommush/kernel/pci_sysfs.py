@@ -21,6 +21,7 @@ __all__ = [
     "PCI_DEV_SUBDIRS",
     "kstrtoul",
     "pci_create_sysfs_dev_files",
+    "pci_read_config",
     "synth_config",
 ]
 
@@ -101,6 +102,17 @@ def kstrtoul(buf: bytes, base: int = 0) -> int:
     return v
 
 
+def pci_read_config(cfg: bytes) -> bytes:
+    """``pci_read_config()`` (drivers/pci/pci-sysfs.c): a reader without CAP_SYS_ADMIN
+    sees only the first 64 bytes (128 for a CardBus bridge, header type 2)."""
+    from iommush.vfs import CAP_SYS_ADMIN, capable
+
+    if capable(CAP_SYS_ADMIN):
+        return cfg
+    cardbus = len(cfg) > 0x0E and cfg[0x0E] & 0x7F == 2
+    return cfg[: 128 if cardbus else 64]
+
+
 def synth_config(dev: PciDev) -> bytes:
     """The first 64 bytes of config space from what the model knows, padded with
     zeros to 256 (conventional) or 4096 (PCIe) bytes."""
@@ -164,7 +176,15 @@ def _pci_sysfs_fill(dev: PciDev, subsystem: Dir) -> None:
         ),
     )
     cfg = synth_config(dev)
-    d.add(Attribute("config", 0o644, show=lambda: cfg, store=lambda b: len(b), size=len(cfg)))
+    d.add(
+        Attribute(
+            "config",
+            0o644,
+            show=lambda: pci_read_config(cfg),
+            store=lambda b: len(b),
+            size=len(cfg),
+        )
+    )
     pci_create_pcie_attrs(dev, cfg)
     d.add(
         Attribute(
@@ -272,9 +292,9 @@ def _enable_store(dev: PciDev, buf: bytes) -> int:
     v = kstrtoul(buf, 0)
     with dev.mutex.held("enable_store"):
         if not dev.driver and v:
-            dev.enable_cnt += 1
+            dev.pci_enable_device()
         elif not dev.driver and dev.enable_cnt:
-            dev.enable_cnt -= 1
+            dev.pci_disable_device()
         elif dev.driver:
             raise KernelError(errno.EBUSY)
     return len(buf)

@@ -47,7 +47,6 @@ od -A x -t x1 -j 8 -N 8 /sys/bus/pci/devices/0000:00:05.0/config
 ## END
 
 #### enable: the count of pci_enable_device() calls (bound drivers and bridges above them)
-## BUG: enable reads 0 for every device; the 6.12 snapshot has 1 for bound devices and their bridges
 cd /sys/bus/pci/devices
 for d in 0000:00:00.0 0000:00:02.0 0000:00:06.0 0000:00:07.0 0000:00:1f.2 0000:01:01.0; do
   echo "$d $(cat $d/enable)"

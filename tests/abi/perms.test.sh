@@ -30,7 +30,6 @@ iommush: /sys/kernel/tracing/events/iommu/enable: Permission denied
 
 #### non-root reads only the first 64 bytes of config space
 ## user: user
-## BUG: pci_read_config limits a reader without CAP_SYS_ADMIN to 64 bytes (128 for CardBus); iommush returns all of it
 wc -c < /sys/bus/pci/devices/0000:01:01.0/config
 ## STDOUT:
 64

@@ -151,7 +151,6 @@ identity: no DMA domain directory
 ## END
 
 #### the debugfs view names domains the same way after a reset to the boot state
-## BUG: domain ids come from a process-wide counter (kernel/domain.py _ids), so a reset machine numbers its domains from 10
 ls /sys/kernel/debug/iommu/dma | head -1
 reset >/dev/null
 ls /sys/kernel/debug/iommu/dma | head -1

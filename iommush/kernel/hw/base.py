@@ -216,7 +216,7 @@ class IommuOps:
         """``ops->domain_alloc``: None when the type is not supported."""
         if dtype not in self.domain_types:
             return None
-        return IommuDomain(dtype, self, purpose)
+        return IommuDomain(dtype, self, purpose, id=self.kernel.iommu.next_domain_id())
 
     def attach_dev(self, domain: IommuDomain, dev: KernelDevice) -> None:
         """``ops->attach_dev`` (``domain->ops->attach_dev``); raises to refuse.
