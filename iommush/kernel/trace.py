@@ -30,7 +30,7 @@ import stat
 from collections.abc import Callable
 from typing import NamedTuple
 
-from iommush.vfs import Attribute, Device, DeviceOps, Dir, OpenFile, raise_errno
+from iommush.vfs import Attribute, Device, DeviceOps, Dir, OpenFile, current_task, raise_errno
 
 from .clock import VirtualClock
 
@@ -445,6 +445,9 @@ class Tracefs:
             return
         fmt = self.events[name]
         comm, pid, cpu = self._task
+        task = current_task()
+        if task[1]:  # a user task is running: events come from its context
+            comm, pid = task
         values = {
             "common_pid": pid,
             "common_type": fmt.id,

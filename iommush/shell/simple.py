@@ -9,6 +9,8 @@ from __future__ import annotations
 import posixpath
 from typing import TYPE_CHECKING
 
+from iommush.vfs import as_task
+
 from .ast import Assign, FuncDef, Simple
 from .command import CommandContext, CommandInfo
 from .errors import (
@@ -256,6 +258,9 @@ def _path_search(self: Interp, name: str) -> str | None:
     return None
 
 
+_BUILTINS_PKG = "iommush.shell.builtins"
+
+
 def _run_info(self: Interp, info: CommandInfo, argv: list[str]) -> int:
     fds = self.fds.fds
     out = fds.get(1, _CLOSED)
@@ -271,8 +276,15 @@ def _run_info(self: Interp, info: CommandInfo, argv: list[str]) -> int:
         dict(self.state.environ()),
         self.interactive and out is self.host_stdout,
     )
+    # A shell builtin runs in the shell's own process; a utility in a child of its own
+    # (the kernel sees it as ``current``: trace lines carry its comm and pid).
+    if info.fn.__module__.startswith(_BUILTINS_PKG):
+        task = as_task("iommush", self.bashpid)
+    else:
+        task = as_task(argv[0].rsplit("/", 1)[-1], self.pids.allocate())
     try:
-        status = info.fn(ctx)
+        with task:
+            status = info.fn(ctx)
     except (ExitShell, ReturnFunction, BreakLoop, ContinueLoop):
         raise
     except ExpansionError as exc:

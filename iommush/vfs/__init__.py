@@ -12,8 +12,10 @@ from .cred import (
     ROOT,
     Cred,
     as_cred,
+    as_task,
     capable,
     current_cred,
+    current_task,
 )
 from .errors import VfsError, errno_name, raise_errno
 from .fs import MAXSYMLINKS, OpenFile, Stat, VirtualFS, access_ok
@@ -41,8 +43,10 @@ __all__ = [
     "VirtualFS",
     "access_ok",
     "as_cred",
+    "as_task",
     "capable",
     "current_cred",
+    "current_task",
     "errno_name",
     "raise_errno",
 ]

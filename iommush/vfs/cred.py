@@ -29,8 +29,10 @@ __all__ = [
     "Cred",
     "ROOT",
     "as_cred",
+    "as_task",
     "capable",
     "current_cred",
+    "current_task",
 ]
 
 CAP_CHOWN = 0
@@ -83,3 +85,24 @@ def as_cred(cred: Cred) -> Iterator[Cred]:
         yield cred
     finally:
         _current.reset(token)
+
+
+#: The running task's ``comm`` and pid (``current->comm``, ``task_pid_nr(current)``);
+#: the idle task when nothing has said otherwise.
+_task: ContextVar[tuple[str, int]] = ContextVar("iommush_current_task", default=("<idle>", 0))
+
+
+def current_task() -> tuple[str, int]:
+    """``(comm, pid)`` of the task making the current call (trace lines show it)."""
+    return _task.get()
+
+
+@contextmanager
+def as_task(comm: str, pid: int) -> Iterator[tuple[str, int]]:
+    """Run the body as task ``comm``/``pid`` (``comm`` is cut to 15 bytes, as
+    ``TASK_COMM_LEN`` does)."""
+    token = _task.set((comm[:15], pid))
+    try:
+        yield (comm[:15], pid)
+    finally:
+        _task.reset(token)

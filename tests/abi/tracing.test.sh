@@ -122,7 +122,6 @@ grep -c remove_device_from_group $T/trace
 ## status: 1
 
 #### events carry the writing process as their task
-## BUG: every event is recorded as <idle>-0; the remove runs in the writer's context (comm-pid of the shell)
 T=/sys/kernel/tracing
 echo 1 > $T/events/iommu/enable
 echo 1 > /sys/bus/pci/devices/0000:00:02.0/remove
