@@ -199,14 +199,17 @@ class VirtualFS:
     def _walk(self, path: str, cwd: str, follow: bool, cred: Cred, depth: int = 0) -> Node:
         if path == "":
             raise_errno(errno.ENOENT, path)
-        node: Node = self.root if path.startswith("/") else self._walk(cwd or "/", "/", True, cred)
+        node: Node = self.root if path[0] == "/" else self._walk(cwd or "/", "/", True, cred)
         parts = [p for p in path.split("/") if p and p != "."]
-        trailing_slash = path.endswith("/")
+        trailing_slash = path[-1] == "/"
+        # generic_permission: with CAP_DAC_OVERRIDE or CAP_DAC_READ_SEARCH every
+        # directory may be searched, so the per-component check can be skipped
+        search_all = CAP_DAC_OVERRIDE in cred.caps or CAP_DAC_READ_SEARCH in cred.caps
+        last = len(parts) - 1
         for i, part in enumerate(parts):
-            last = i == len(parts) - 1
             if not isinstance(node, Dir):
                 raise_errno(errno.ENOTDIR, path)
-            if not access_ok(node, X_OK, cred):
+            if not search_all and not access_ok(node, X_OK, cred):
                 raise_errno(errno.EACCES, path)
             if part == "..":
                 node = node.parent or node
@@ -214,7 +217,7 @@ class VirtualFS:
             child = node.get(part)
             if child is None:
                 raise_errno(errno.ENOENT, path)
-            if isinstance(child, Link) and (follow or not last or trailing_slash):
+            if isinstance(child, Link) and (follow or i != last or trailing_slash):
                 child = self._follow(child, cred, depth, path)
             node = child
         if trailing_slash and not isinstance(node, Dir):

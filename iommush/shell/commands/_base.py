@@ -179,21 +179,20 @@ class Options:
         return len(self.flags.get(name, []))
 
 
-def parse_options(
-    argv: Sequence[str],
-    short: str,
-    long: dict[str, str] | None = None,
-    *,
-    status: int = 1,
-    permute: bool = True,
-    numeric: str | None = None,
-) -> Options:
-    """``getopt_long``: ``short`` in getopt syntax (``"n:v"``), ``long`` maps a long name
-    (with a trailing ``=`` when it takes an argument, ``?`` for an optional one) to the
-    canonical key (a short letter or the long name). ``numeric`` names the key that
-    ``-NUM`` (``head -5``) stands for."""
-    long = long or {}
-    takes: dict[str, int] = {}  # 0 no argument, 1 required, 2 optional (attached only)
+_SPECS: dict[
+    tuple[str, tuple[tuple[str, str], ...]], tuple[dict[str, int], dict[str, tuple[str, str]]]
+] = {}
+
+
+def _option_specs(
+    short: str, long: tuple[tuple[str, str], ...]
+) -> tuple[dict[str, int], dict[str, tuple[str, str]]]:
+    """The option tables of one getopt specification, parsed once and kept: 0 no
+    argument, 1 required, 2 optional (attached only); long name -> (key, kind)."""
+    cached = _SPECS.get((short, long))
+    if cached is not None:
+        return cached
+    takes: dict[str, int] = {}
     i = 0
     while i < len(short):
         ch = short[i]
@@ -207,11 +206,29 @@ def parse_options(
             takes[ch] = 0
             i += 1
     longs: dict[str, tuple[str, str]] = {}
-    for spec, key in long.items():
+    for spec, key in long:
         kind = ""
         if spec.endswith("=") or spec.endswith("?"):
             kind, spec = spec[-1], spec[:-1]
         longs[spec] = (key, kind)
+    _SPECS[(short, long)] = (takes, longs)
+    return takes, longs
+
+
+def parse_options(
+    argv: Sequence[str],
+    short: str,
+    long: dict[str, str] | None = None,
+    *,
+    status: int = 1,
+    permute: bool = True,
+    numeric: str | None = None,
+) -> Options:
+    """``getopt_long``: ``short`` in getopt syntax (``"n:v"``), ``long`` maps a long name
+    (with a trailing ``=`` when it takes an argument, ``?`` for an optional one) to the
+    canonical key (a short letter or the long name). ``numeric`` names the key that
+    ``-NUM`` (``head -5``) stands for."""
+    takes, longs = _option_specs(short, tuple((long or {}).items()))
     opts = Options()
 
     def add(key: str, value: str = "") -> None:
