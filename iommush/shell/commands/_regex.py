@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["RegexError", "compile_posix", "translate"]
+__all__ = ["POSIX_CLASSES", "RegexError", "compile_posix", "translate"]
 
-_CLASSES = {
+#: POSIX character classes as the body of a Python bracket expression (C locale).
+POSIX_CLASSES = {
     "alpha": "a-zA-Z",
     "digit": "0-9",
     "alnum": "0-9a-zA-Z",
@@ -55,9 +56,9 @@ def _bracket(pat: str, i: int) -> tuple[str, int]:
                 raise RegexError("Unmatched [, [^, [:, [., or [=")
             name = pat[j + 2 : end]
             if kind == ":":
-                if name not in _CLASSES:
+                if name not in POSIX_CLASSES:
                     raise RegexError("Invalid character class name")
-                out += _CLASSES[name]
+                out += POSIX_CLASSES[name]
             else:
                 out += re.escape(name)
             j = end + 2

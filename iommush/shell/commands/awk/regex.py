@@ -9,24 +9,10 @@ from __future__ import annotations
 
 import re
 
+from .._regex import POSIX_CLASSES as _CLASSES
 from .errors import AwkRuntimeError
 
 __all__ = ["RegexError", "compile_ere", "translate"]
-
-_CLASSES = {
-    "alpha": "a-zA-Z",
-    "digit": "0-9",
-    "alnum": "0-9a-zA-Z",
-    "upper": "A-Z",
-    "lower": "a-z",
-    "space": " \\t\\n\\r\\f\\v",
-    "blank": " \\t",
-    "punct": "!-/:-@\\[-`{-~",
-    "print": " -~",
-    "graph": "!-~",
-    "cntrl": "\\x00-\\x1f\\x7f",
-    "xdigit": "0-9A-Fa-f",
-}
 
 _ESC = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v", "a": "\a", "b": "\b"}
 _GNU = {
