@@ -106,10 +106,16 @@ def build_session(
 ) -> Session:
     """Boot a machine and start a shell on it (the CLI, the tests and the conformance
     runner all come through here)."""
+    from iommush.dma import dma_commands
     from iommush.kernel import boot
+    from iommush.locklab import locklab_commands
     from iommush.shell import Shell
     from iommush.shell.commands import utilities
+    from iommush.teach import teach_commands
+    from iommush.teach.hints import hint_for_write
+    from iommush.teach.session import attach
     from iommush.userland import find_user, populate
+    from iommush.vfs import ALL_CAPS, Cred
 
     spec = _load_spec(machine, from_sysfs, from_listing)
     booted = boot(spec, kernel=kernel, cmdline=cmdline)
@@ -118,10 +124,6 @@ def build_session(
     account = find_user(users, user)
     if account is None:
         raise click.BadParameter(f"no such user: {user}", param_hint="'--user'")
-    from iommush.dma import dma_commands
-    from iommush.locklab import locklab_commands
-    from iommush.teach import teach_commands
-
     table = utilities()
     table.update(teach_commands())
     table.update(locklab_commands())
@@ -146,13 +148,8 @@ def build_session(
         interactive=interactive,
         cwd=account.home,
     )
-    from iommush.teach.hints import hint_for_write
-    from iommush.teach.session import attach
-
     shell.after_command = attach(booted, home=account.home).record
     shell.write_hint = lambda path, data, err, cwd: hint_for_write(booted, path, data, err, cwd=cwd)
-
-    from iommush.vfs import ALL_CAPS, Cred
 
     caps = ALL_CAPS if account.uid == 0 else frozenset()
     return Session(spec, booted, shell, Cred(account.uid, account.gid, caps=caps))
