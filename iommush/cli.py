@@ -112,7 +112,6 @@ def build_session(
     from iommush.shell import Shell
     from iommush.shell.commands import utilities
     from iommush.teach import teach_commands
-    from iommush.teach.hints import hint_for_write
     from iommush.teach.session import attach
     from iommush.userland import find_user, populate
     from iommush.vfs import ALL_CAPS, Cred
@@ -149,7 +148,13 @@ def build_session(
         cwd=account.home,
     )
     shell.after_command = attach(booted, home=account.home).record
-    shell.write_hint = lambda path, data, err, cwd: hint_for_write(booted, path, data, err, cwd=cwd)
+
+    def write_hint(path: str, data: bytes, err: int, cwd: str) -> str | None:
+        from iommush.teach.hints import hint_for_write
+
+        return hint_for_write(booted, path, data, err, cwd=cwd)
+
+    shell.write_hint = write_hint
 
     caps = ALL_CAPS if account.uid == 0 else frozenset()
     return Session(spec, booted, shell, Cred(account.uid, account.gid, caps=caps))

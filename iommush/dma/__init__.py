@@ -10,19 +10,19 @@ from __future__ import annotations
 
 from iommush.shell.command import CommandTable
 
-from .command import USAGE, dma
-
 __all__ = ["dma_commands"]
 
 
 def dma_commands() -> CommandTable:
-    """A table holding the ``dma`` command, for the CLI to merge into its own."""
+    """A table holding the ``dma`` command (its module loaded on first use), for the
+    CLI to merge into its own."""
     table = CommandTable()
-    table.command(
+    table.lazy_function(
         "dma",
+        "iommush.dma.command:dma",
+        help_from="iommush.dma.command:USAGE",
         synopsis="dma map|unmap|list|space|workload BDF ...",
         summary="use the DMA API as a bound driver does (IOVA allocation, flush queue)",
-        help=USAGE,
         options=(
             "map",
             "unmap",
@@ -36,5 +36,5 @@ def dma_commands() -> CommandTable:
             "--all",
             "--keep",
         ),
-    )(dma)
+    )
     return table

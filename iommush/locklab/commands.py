@@ -1,5 +1,8 @@
 """The lock lab's shell commands: ``race`` and ``lockdep``.
 
+The shell's table (:func:`iommush.locklab.locklab_commands`) imports this module when
+one of them first runs.
+
 ``race [--what-if NAME] [--kernel VERSION] 'CMD1' 'CMD2' ['CMD3']`` runs the kernel paths
 the commands start, concurrently, over every interleaving of their lock steps, on copies
 of the running machine. Exit status 0: no deadlock, every end state keeps the invariants
@@ -14,7 +17,7 @@ warning lockdep printed.
 from __future__ import annotations
 
 from iommush.kernel import Kernel, KernelError
-from iommush.shell.command import CommandContext, CommandTable
+from iommush.shell.command import CommandContext
 
 from .explore import Explorer
 from .machine import LabMachine
@@ -22,9 +25,9 @@ from .parse import KNOWN_FORMS, LabSyntaxError, parse_request
 from .paths import MODES, WHAT_IF, base_version, build_path
 from .report import render_exploration
 
-__all__ = ["locklab_commands", "race", "lockdep_cmd"]
+__all__ = ["RACE_HELP", "race", "lockdep_cmd"]
 
-_RACE_HELP = (
+RACE_HELP = (
     "Each CMD is one of:\n"
     + "".join(f"  {f}\n" for f in KNOWN_FORMS)
     + "What-if modes (--what-if NAME):\n"
@@ -80,7 +83,7 @@ def _race_args(ctx: CommandContext) -> tuple[str | None, str | None, list[str]] 
     if not 2 <= len(cmds) <= 3:
         ctx.error(f"two or three commands to race, got {len(cmds)}")
         ctx.err("usage: race [--what-if NAME] [--kernel VERSION] 'CMD1' 'CMD2' ['CMD3']\n")
-        ctx.err(_RACE_HELP)
+        ctx.err(RACE_HELP)
         return None
     if what_if is not None and version is not None and base_version(what_if) != version:
         ctx.error(f"--what-if {what_if} runs on {base_version(what_if)}, not {version}")
@@ -144,25 +147,6 @@ def lockdep_cmd(ctx: CommandContext) -> int:
         ctx.out(f"\nlockdep printed {len(reports)} warning(s):\n")
         ctx.out("\n".join(reports) + "\n")
     return 0
-
-
-def locklab_commands() -> CommandTable:
-    """The lock lab's commands, for the CLI to add to the shell's table."""
-    table = CommandTable()
-    table.command(
-        "race",
-        synopsis="race [--what-if NAME] [--kernel VERSION] 'CMD1' 'CMD2' ['CMD3']",
-        summary="run kernel paths concurrently over every interleaving of their locks",
-        help=_RACE_HELP,
-        options=("--what-if", "--kernel", *[f"--what-if={m}" for m in WHAT_IF]),
-    )(race)
-    table.command(
-        "lockdep",
-        synopsis="lockdep [--classes]",
-        summary="the lock orders the kernel recorded, and lockdep's warnings",
-        options=("--classes",),
-    )(lockdep_cmd)
-    return table
 
 
 assert set(WHAT_IF) <= set(MODES)

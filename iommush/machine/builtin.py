@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
-from importlib import resources
-from pathlib import Path
 
 from iommush.kernel.spec import MachineSpec
 from iommush.machine.errors import MachineError
@@ -16,13 +15,22 @@ __all__ = ["DEFAULT_MACHINE", "builtin_names", "list_machines", "load_machine"]
 DEFAULT_MACHINE = "desktop"
 
 
-def _fixtures() -> dict[str, Path]:
-    root = resources.files("iommush.machine") / "fixtures"
-    out: dict[str, Path] = {}
-    for entry in root.iterdir():
-        if entry.name.endswith(".toml"):
-            out[entry.name[: -len(".toml")]] = Path(str(entry))
-    return dict(sorted(out.items()))
+#: Where the built-in machines are: the package's own ``fixtures`` directory.
+FIXTURES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+
+
+def _fixtures() -> dict[str, str]:
+    """Built-in machine name -> path of its TOML file, sorted by name."""
+    return {
+        entry[: -len(".toml")]: os.path.join(FIXTURES_DIR, entry)
+        for entry in sorted(os.listdir(FIXTURES_DIR))
+        if entry.endswith(".toml")
+    }
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8") as f:
+        return f.read()
 
 
 def builtin_names() -> list[str]:
@@ -35,7 +43,7 @@ def list_machines() -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for name, path in _fixtures().items():
         try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+            doc = tomllib.loads(_read(path))
             desc = str(doc.get("machine", {}).get("description", ""))
         except (OSError, tomllib.TOMLDecodeError):
             desc = "(unreadable)"
@@ -51,10 +59,10 @@ def load_machine(name_or_path: str) -> MachineSpec:
     fixtures = _fixtures()
     if name_or_path in fixtures:
         path = fixtures[name_or_path]
-        spec = loads_machine(path.read_text(encoding="utf-8"), path.name)
+        spec = loads_machine(_read(path), os.path.basename(path))
         spec.source = f"built-in machine {name_or_path}"
         return spec
-    if "/" in name_or_path or name_or_path.endswith(".toml") or Path(name_or_path).exists():
+    if "/" in name_or_path or name_or_path.endswith(".toml") or os.path.exists(name_or_path):
         return load_toml_file(name_or_path)
     raise MachineError(
         f"unknown machine '{name_or_path}' (built-in: {', '.join(fixtures)}; "

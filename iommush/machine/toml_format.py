@@ -100,10 +100,13 @@ reported together in one :class:`MachineError`.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
-from pathlib import Path
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 from iommush.kernel.spec import (
     DriverSpec,
@@ -381,7 +384,11 @@ class _Loader:
             self.problem(self.lines.key("", 0, "machine"), "'machine' must be a [machine] table")
             raw = {}
         f = self.fields("machine", 0, raw, _MACHINE_KEYS, "machine")
-        default_name = Path(self.filename).stem if self.filename.endswith(".toml") else "machine"
+        default_name = (
+            os.path.basename(self.filename)[: -len(".toml")]
+            if self.filename.endswith(".toml")
+            else "machine"
+        )
         spec = MachineSpec(name=f.pop("name", default_name))
         arch = f.pop("arch", "x86_64")
         if arch not in ("x86_64", "aarch64"):
@@ -647,12 +654,13 @@ def loads_machine(text: str, filename: str = "<machine>") -> MachineSpec:
 
 def load_toml_file(path: str | Path) -> MachineSpec:
     """Load a ``.toml`` machine file; unreadable files are a MachineError too."""
-    p = Path(path)
+    p = os.fspath(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        with open(p, encoding="utf-8") as f:
+            text = f.read()
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise MachineError(f"{p}: cannot read machine file: {reason}") from None
-    spec = _Loader(text, p.name).load()
-    spec.source = str(p)
+    spec = _Loader(text, os.path.basename(p)).load()
+    spec.source = p
     return spec

@@ -14,9 +14,10 @@ attribute's ``store`` exactly once, with ``b"DMA\\n"``. A failed write raises
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from iommush.vfs import VirtualFS
@@ -28,6 +29,7 @@ __all__ = [
     "CommandFn",
     "CommandInfo",
     "CommandTable",
+    "LazyCommand",
     "InStream",
     "OutStream",
     "ShellServices",
@@ -83,6 +85,14 @@ class CommandContext:
     #: True when stdout is the user's terminal (colour, tables, pagers are allowed).
     interactive: bool = False
 
+    def with_stdout(self, stdout: OutStream) -> CommandContext:
+        """A copy of this context writing to ``stdout`` (``dataclasses.replace``, without
+        its cost: every utility call makes one)."""
+        new = object.__new__(CommandContext)
+        new.__dict__.update(self.__dict__)
+        new.stdout = stdout
+        return new
+
     @property
     def name(self) -> str:
         """The command's name for messages: the last component of ``argv[0]``."""
@@ -122,6 +132,36 @@ class CommandInfo:
     special: bool = False
     aliases: tuple[str, ...] = ()
 
+    def resolve(self) -> CommandInfo:
+        """The command as its module registers it: a :class:`LazyCommand` is loaded
+        (``help`` and ``man`` want the full text; a call goes through it anyway)."""
+        fn = self.fn
+        return fn.info() if isinstance(fn, LazyCommand) else self
+
+
+class LazyCommand:
+    """A command whose module is imported on its first call, or when its help is asked
+    for: a one-line ``iommush -c`` imports only the utilities it runs.
+
+    ``load`` returns the :class:`CommandInfo` the module registers; the table's lazy entry
+    carries the same name, synopsis, summary and options (a test keeps them equal).
+    """
+
+    __slots__ = ("_load", "_info")
+
+    def __init__(self, load: Callable[[], CommandInfo]) -> None:
+        self._load = load
+        self._info: CommandInfo | None = None
+
+    def info(self) -> CommandInfo:
+        """The loaded command (imported once)."""
+        if self._info is None:
+            self._info = self._load()
+        return self._info
+
+    def __call__(self, ctx: CommandContext) -> int:
+        return self.info().fn(ctx)
+
 
 class CommandTable:
     """The registry of commands one shell has (not a module global: tests build their own)."""
@@ -150,6 +190,42 @@ class CommandTable:
 
         return register
 
+    def lazy(
+        self,
+        name: str,
+        load: Callable[[], CommandInfo],
+        *,
+        synopsis: str,
+        summary: str,
+        options: tuple[str, ...] = (),
+        aliases: tuple[str, ...] = (),
+    ) -> None:
+        """Register command ``name`` whose module ``load`` imports on first use."""
+        self.add(
+            CommandInfo(name, LazyCommand(load), synopsis, summary, "", options, False, aliases)
+        )
+
+    def lazy_function(
+        self,
+        name: str,
+        target: str,
+        *,
+        synopsis: str,
+        summary: str,
+        options: tuple[str, ...] = (),
+        help_from: str | None = None,
+    ) -> None:
+        """Register command ``name`` as the function ``target`` (``"package.module:fn"``),
+        imported on first use; its help is the function's docstring, or the string
+        ``help_from`` names the same way."""
+
+        def load() -> CommandInfo:
+            fn = _import_attr(target)
+            text = _import_attr(help_from) if help_from else fn.__doc__
+            return CommandInfo(name, fn, synopsis, summary, text or "", options)
+
+        self.lazy(name, load, synopsis=synopsis, summary=summary, options=options)
+
     def add(self, info: CommandInfo) -> None:
         """Register an already-built :class:`CommandInfo`."""
         for n in (info.name, *info.aliases):
@@ -176,3 +252,9 @@ class CommandTable:
     def names(self) -> list[str]:
         """Every name and alias, sorted."""
         return sorted(self._by_name)
+
+
+def _import_attr(target: str) -> Any:
+    """The attribute ``"package.module:name"`` names (the module imported if need be)."""
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)

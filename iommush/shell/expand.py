@@ -8,7 +8,6 @@ exactly as POSIX says (Oils splits the same phases: ``word_eval``, ``split``, ``
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -607,6 +606,8 @@ class Expander:
 
     def dynamic_var(self, name: str) -> str | None:
         if name == "RANDOM":
+            import random
+
             return str(random.randint(0, 32767))
         if name == "SECONDS":
             return str(int(time.monotonic() - self.started))

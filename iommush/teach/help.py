@@ -32,6 +32,7 @@ def command_list_text(table: CommandTable, width: int = 80) -> str:
 
 def command_help_text(info: CommandInfo, width: int = 80) -> str:
     """Synopsis, summary, help text, options and aliases of one command."""
+    info = info.resolve()
     out = [f"{info.synopsis}\n", f"    {info.summary}\n"]
     if info.help.strip():
         body = textwrap.dedent(info.help).strip("\n")

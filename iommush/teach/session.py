@@ -17,10 +17,7 @@ REPL's completion) sees it without being told.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import os
-import tempfile
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +64,8 @@ class LessonProgress:
 
 
 def _spec_digest(spec: MachineSpec) -> str:
+    import hashlib
+
     from iommush.machine import to_toml
 
     return hashlib.sha256(to_toml(spec).encode()).hexdigest()
@@ -214,6 +213,9 @@ class SessionState:
     def save(self, path: str) -> None:
         """Write :meth:`snapshot` to ``path`` on the host atomically (temporary file in
         the same directory, fsync, rename)."""
+        import json
+        import tempfile
+
         data = json.dumps(self.snapshot(), indent=1, sort_keys=True) + "\n"
         directory = os.path.dirname(os.path.abspath(path))
         fd, tmp = tempfile.mkstemp(prefix=".iommush-save-", dir=directory)
@@ -233,6 +235,8 @@ class SessionState:
     def check_file(self, path: str) -> dict[str, Any]:
         """Read and validate a saved session for this machine; SessionError explains
         what is wrong with it."""
+        import json
+
         try:
             with open(path, "rb") as f:
                 raw = f.read(16 << 20)
@@ -275,6 +279,9 @@ def _quote(text: str) -> str:
 
 
 def _checksum(body: dict[str, Any]) -> str:
+    import hashlib
+    import json
+
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 

@@ -97,12 +97,19 @@ def current_task() -> tuple[str, int]:
     return _task.get()
 
 
-@contextmanager
-def as_task(comm: str, pid: int) -> Iterator[tuple[str, int]]:
+class as_task:  # noqa: N801 - used as ``with as_task(comm, pid):``, like as_cred
     """Run the body as task ``comm``/``pid`` (``comm`` is cut to 15 bytes, as
-    ``TASK_COMM_LEN`` does)."""
-    token = _task.set((comm[:15], pid))
-    try:
-        yield (comm[:15], pid)
-    finally:
-        _task.reset(token)
+    ``TASK_COMM_LEN`` does). A class rather than a generator: every command the shell
+    runs enters one."""
+
+    __slots__ = ("task", "_token")
+
+    def __init__(self, comm: str, pid: int) -> None:
+        self.task = (comm[:15], pid)
+
+    def __enter__(self) -> tuple[str, int]:
+        self._token = _task.set(self.task)
+        return self.task
+
+    def __exit__(self, *exc: object) -> None:
+        _task.reset(self._token)

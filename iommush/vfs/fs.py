@@ -244,6 +244,28 @@ class VirtualFS:
         """The node ``path`` names (``follow=False`` is ``lstat``'s walk)."""
         return self._walk(path, cwd, follow, cred or current_cred())
 
+    def lookup(
+        self, parent: Dir, name: str, *, follow: bool = True, cred: Cred | None = None
+    ) -> Node:
+        """The last step of a walk: ``name`` in the directory ``parent`` already looked
+        up (``ls`` and ``find`` listing a directory), with the same search-permission
+        check and link following as :meth:`resolve` of the whole path."""
+        cred = cred or current_cred()
+        if (
+            CAP_DAC_OVERRIDE not in cred.caps
+            and CAP_DAC_READ_SEARCH not in cred.caps
+            and not access_ok(parent, X_OK, cred)
+        ):
+            raise_errno(errno.EACCES, name)
+        if parent.removed:
+            raise_errno(errno.ENOENT, name)
+        child = parent.get(name)
+        if child is None:
+            raise_errno(errno.ENOENT, name)
+        if follow and isinstance(child, Link):
+            child = self._follow(child, cred, 0, name)
+        return child
+
     def lookup_parent(self, path: str, cwd: str = "/", cred: Cred | None = None) -> tuple[Dir, str]:
         """The directory that holds ``path``'s last name, and that name."""
         cred = cred or current_cred()

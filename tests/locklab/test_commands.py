@@ -20,6 +20,14 @@ def test_table_offers_race_and_lockdep() -> None:
     assert {"race", "lockdep"} <= set(table.names())
     info = table.get("race")
     assert info is not None and "--what-if" in info.options
+    assert info.resolve().fn is race
+    assert "What-if modes" in info.resolve().help
+
+
+def test_completion_knows_every_what_if_mode() -> None:
+    from iommush.locklab import WHAT_IF, WHAT_IF_NAMES
+
+    assert tuple(WHAT_IF) == WHAT_IF_NAMES
 
 
 def test_what_if_lift_singleton_reports_the_deadlock(k612) -> None:  # type: ignore[no-untyped-def]

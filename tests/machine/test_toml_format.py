@@ -128,7 +128,8 @@ def test_builtin_files_name_their_source() -> None:
     from iommush.machine.builtin import _fixtures
 
     for name, path in _fixtures().items():
-        head = path.read_text().split("[machine]")[0]
+        with open(path, encoding="utf-8") as f:
+            head = f.read().split("[machine]")[0]
         assert "Modelled on" in head and ("http" in head or "shared/" in head), name
 
 

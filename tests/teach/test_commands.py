@@ -27,7 +27,7 @@ def test_teach_commands_table() -> None:
         "undo",
         "why",
     ]
-    assert all(i.synopsis and i.summary and i.help for i in table)
+    assert all(i.synopsis and i.summary and i.resolve().help for i in table)
 
 
 def test_help_lists_every_command_of_the_shell(sh: Harness) -> None:

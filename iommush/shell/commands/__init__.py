@@ -1,61 +1,65 @@
 """The utilities a sysfs script calls (coreutils, util-linux, pciutils, kmod, grep, sed,
-find) and iommush's own ``vfio`` and conformance helpers.
+find, awk) and iommush's own ``vfio`` and conformance helpers.
 
-Each is a ``fn(ctx: CommandContext) -> int``; :func:`utilities` returns a fresh
-:class:`~iommush.shell.command.CommandTable` holding all of them. Importing this
-package is cheap: no rich, no prompt_toolkit.
+Each is a ``fn(ctx: CommandContext) -> int`` registered with
+:func:`~iommush.shell.commands._base.utility` in the module that implements it.
+:func:`utilities` returns a fresh :class:`~iommush.shell.command.CommandTable` of them
+built from :data:`._index.UTILITIES`, so that importing this package costs nothing: a
+utility's module is imported the first time the utility runs (or its help is shown).
+:func:`loaded_utilities` imports every module and builds the table from what they
+register; a test keeps the index equal to it.
 """
 
 from __future__ import annotations
 
-from iommush.shell.command import CommandContext, CommandTable
+import importlib
+from collections.abc import Callable
 
-from . import (  # noqa: F401  (each module registers its utilities on import)
-    binary,
-    conformance,
-    files,
-    find,
-    grep,
-    ls,
-    lspci,
-    modules,
-    paths,
-    sed,
-    sort,
-    sysinfo,
-    text,
-    tr,
-    users,
-    vfio,
-)
-from ._base import REGISTRY, info_of, utility
+from iommush.shell.command import CommandInfo, CommandTable
 
-__all__ = ["utilities"]
+from ._index import MODULES, UTILITIES
 
-#: Where the lazily loaded ``awk`` registration sits in :data:`REGISTRY`; loading the
-#: interpreter appends its own entry, which :func:`utilities` leaves out.
-_AWK_AT = len(REGISTRY)
+__all__ = ["MODULES", "loaded_utilities", "utilities"]
 
 
-@utility(
-    "awk",
-    "awk [-F fs] [-v var=value] ['program' | -f progfile] [file ...]",
-    "pattern scanning and text processing language",
-    options=("-F", "-v", "-f"),
-    buffered=False,
-)
-def _awk(ctx: CommandContext) -> int:
-    """Run an awk program (POSIX awk) over the FILEs, or standard input."""
-    from .awk.main import awk
+def _registered(name: str) -> CommandInfo:
+    from ._base import REGISTRY, info_of
 
-    return awk(ctx)
+    for entry in REGISTRY:
+        if entry[0] == name:
+            return info_of(entry)
+    raise LookupError(f"utility {name!r} is in the index but no module registers it")
 
 
-REGISTRY.insert(0, REGISTRY.pop(_AWK_AT))
+def _loader(module: str, name: str) -> Callable[[], CommandInfo]:
+    def load() -> CommandInfo:
+        importlib.import_module(module)
+        return _registered(name)
+
+    return load
 
 
 def utilities() -> CommandTable:
-    """A new table with every utility of this package."""
+    """A new table with every utility of this package (each module loaded on first use)."""
+    table = CommandTable()
+    for name, module, synopsis, summary, options, aliases in UTILITIES:
+        table.lazy(
+            name,
+            _loader(module, name),
+            synopsis=synopsis,
+            summary=summary,
+            options=options,
+            aliases=aliases,
+        )
+    return table
+
+
+def loaded_utilities() -> CommandTable:
+    """Every utility module imported, and the table of what they register."""
+    from ._base import REGISTRY, info_of
+
+    for module in MODULES:
+        importlib.import_module(module)
     table = CommandTable()
     seen: set[str] = set()
     for entry in REGISTRY:

@@ -13,7 +13,6 @@ import dataclasses
 import errno
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 
 from iommush.shell.command import CommandContext, CommandFn, CommandInfo, OutStream
 
@@ -157,16 +156,22 @@ def usage_error(message: str, status: int) -> UsageError:
     return UsageError(message, status)
 
 
-@dataclass
 class Options:
     """Parsed options: ``flags`` maps the canonical option name to its values in order."""
 
-    flags: dict[str, list[str]] = field(default_factory=dict)
-    order: list[tuple[str, str]] = field(default_factory=list)
-    operands: list[str] = field(default_factory=list)
+    __slots__ = ("flags", "order", "operands")
+
+    def __init__(self) -> None:
+        self.flags: dict[str, list[str]] = {}
+        self.order: list[tuple[str, str]] = []
+        self.operands: list[str] = []
 
     def has(self, *names: str) -> bool:
-        return any(n in self.flags for n in names)
+        flags = self.flags
+        for n in names:
+            if n in flags:
+                return True
+        return False
 
     def last(self, name: str, default: str | None = None) -> str | None:
         vals = self.flags.get(name)
@@ -300,7 +305,9 @@ def parse_options(
     return opts
 
 
-Registered = tuple[str, CommandFn, str, str, tuple[str, ...], tuple[str, ...]]
+#: One registration: name, the wrapped function, synopsis, summary, options, aliases and
+#: the module that defines it (the lazy index of :mod:`._index` records that module).
+Registered = tuple[str, CommandFn, str, str, tuple[str, ...], tuple[str, ...], str]
 #: Every utility of this package: (name, wrapped function, synopsis, summary, options, aliases).
 REGISTRY: list[Registered] = []
 
@@ -320,7 +327,7 @@ def utility(
     def register(fn: Callable[[CommandContext], int]) -> CommandFn:
         def run(ctx: CommandContext) -> int:
             out = BufferedOut(ctx.stdout) if buffered else None
-            cctx = dataclasses.replace(ctx, stdout=out) if out is not None else ctx
+            cctx = ctx.with_stdout(out) if out is not None else ctx
             try:
                 try:
                     status = fn(cctx)
@@ -341,14 +348,14 @@ def utility(
 
         run.__name__ = fn.__name__
         run.__doc__ = fn.__doc__
-        REGISTRY.append((name, run, synopsis, summary, tuple(options), aliases))
+        REGISTRY.append((name, run, synopsis, summary, tuple(options), aliases, fn.__module__))
         return run
 
     return register
 
 
 def info_of(entry: Registered) -> CommandInfo:
-    name, fn, synopsis, summary, options, aliases = entry
+    name, fn, synopsis, summary, options, aliases, _module = entry
     return CommandInfo(
         name, fn, synopsis, summary, help=fn.__doc__ or "", options=options, aliases=aliases
     )

@@ -9,6 +9,8 @@ actions ``-print -print0 -printf -exec ... {} ;`` / ``+`` ``-prune -quit``.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import stat as st
 from collections.abc import Callable
@@ -31,8 +33,19 @@ _WARN_GLOBAL = (
 )
 
 
+_GLOB_REGEX: dict[str, str] = {}
+
+
 def glob_regex(pattern: str) -> str:
-    """``fnmatch(3)`` pattern (no FNM_PERIOD) as a Python regular expression."""
+    """``fnmatch(3)`` pattern (no FNM_PERIOD) as a Python regular expression (each
+    pattern translated once)."""
+    rx = _GLOB_REGEX.get(pattern)
+    if rx is None:
+        rx = _GLOB_REGEX[pattern] = _translate(pattern)
+    return rx
+
+
+def _translate(pattern: str) -> str:
     out = []
     i = 0
     while i < len(pattern):
@@ -399,14 +412,31 @@ class Find:
             return "0"
         return ""
 
-    def walk(self, path: str, root: str, depth: int, pred: Pred, follow: bool) -> None:
+    def walk(
+        self,
+        path: str,
+        root: str,
+        depth: int,
+        pred: Pred,
+        follow: bool,
+        parent: Dir | None = None,
+        name: str = "",
+    ) -> None:
+        """Visit ``path`` and what is below it; below the starting points, ``parent`` is
+        the directory being read and ``name`` the entry's name in it."""
         fs = self.ctx.fs
+
+        def look(follow: bool) -> Node:
+            if parent is None:
+                return fs.resolve(path, self.ctx.cwd, follow=follow)
+            return fs.lookup(parent, name, follow=follow)
+
         try:
-            node = fs.resolve(path, self.ctx.cwd, follow=follow)
+            node = look(follow)
         except OSError as exc:
             if follow and depth > 0:
                 try:
-                    node = fs.resolve(path, self.ctx.cwd, follow=False)
+                    node = look(False)
                 except OSError:
                     self.fail(path, exc.errno)
                     return
@@ -430,16 +460,16 @@ class Find:
             self._stack.append(node)
             try:
                 assert isinstance(node, Dir)
-                try:
-                    fs.listdir(path, self.ctx.cwd)
-                except OSError as exc:
-                    self.fail(path, exc.errno)
-                    names: list[str] = []
+                names: list[str] = []
+                if node.removed:
+                    self.fail(path, errno.ENOENT)
+                elif not access_ok(node, os.R_OK, current_cred()):
+                    self.fail(path, errno.EACCES)
                 else:
                     names = readdir(node)
-                for name in names:
-                    child = path + name if path.endswith("/") else f"{path}/{name}"
-                    self.walk(child, root, depth + 1, pred, self.follow == "L")
+                for entry in names:
+                    child = path + entry if path.endswith("/") else f"{path}/{entry}"
+                    self.walk(child, root, depth + 1, pred, self.follow == "L", node, entry)
                     if self.quit:
                         return
             finally:

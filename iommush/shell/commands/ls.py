@@ -8,13 +8,14 @@ virtual ``/etc/passwd`` and ``/etc/group``. Errors and statuses follow coreutils
 
 from __future__ import annotations
 
+import errno
 import os
 import stat as st
 import time
 from dataclasses import dataclass
 
 from iommush.shell.command import CommandContext
-from iommush.vfs import Dir, Link, Node, Stat
+from iommush.vfs import Dir, Link, Node, Stat, access_ok, current_cred, raise_errno
 
 from ._base import UsageError, parse_options, quote, strerror, utility
 from ._format import columns, filemode, human_size, ls_date
@@ -68,28 +69,41 @@ class Lister:
         self.now = time.time()
 
     # -- collecting ----------------------------------------------------------------
-    def entry(self, name: str, path: str, follow: bool) -> Entry:
+    def entry(self, name: str, path: str, follow: bool, parent: Dir | None = None) -> Entry:
+        """The entry ``path`` names; ``parent`` is the directory it was listed from (its
+        last name is then looked up there, without walking the whole path again)."""
         fs = self.ctx.fs
-        node = fs.resolve(path, self.ctx.cwd, follow=follow)
+        if parent is None:
+            node = fs.resolve(path, self.ctx.cwd, follow=follow)
+        else:
+            node = fs.lookup(parent, name, follow=follow)
         e = Entry(name, path, node, fs.stat_node(node))
         if isinstance(node, Link):
             e.link_text = node.readlink()
             try:
-                e.target = fs.stat(path, self.ctx.cwd)
+                if parent is None:
+                    e.target = fs.stat(path, self.ctx.cwd)
+                else:
+                    e.target = fs.stat_node(fs.lookup(parent, name))
             except OSError:
                 e.target = None
         return e
 
     def children(self, d: Entry, top: bool) -> list[Entry] | None:
         fs = self.ctx.fs
+        node = d.node
         try:
-            names = fs.listdir(d.path, self.ctx.cwd)
+            if not isinstance(node, Dir):
+                raise_errno(errno.ENOTDIR, d.path)
+            if node.removed:
+                raise_errno(errno.ENOENT, d.path)
+            if not access_ok(node, os.R_OK, current_cred()):
+                raise_errno(errno.EACCES, d.path)
         except OSError as exc:
             self.ctx.error(f"cannot open directory {quote(d.path)}: {strerror(exc.errno)}")
             self.status = 2 if top else max(self.status, 1)
             return None
-        node = fs.resolve(d.path, self.ctx.cwd)
-        assert isinstance(node, Dir)
+        names = list(node.children)
         if self.o["U"]:
             names = readdir(node)
         out: list[Entry] = []
@@ -102,7 +116,7 @@ class Lister:
                 continue
             path = d.path.rstrip("/") + "/" + name if d.path != "/" else "/" + name
             try:
-                out.append(self.entry(name, path, self.o["L"]))
+                out.append(self.entry(name, path, self.o["L"], node))
             except OSError as exc:
                 self.ctx.error(f"cannot access {quote(path)}: {strerror(exc.errno)}")
                 self.status = max(self.status, 1)
