@@ -23,7 +23,7 @@ import os
 import posixpath
 import stat as stat_mod
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .cred import CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, Cred, current_cred
 from .errors import raise_errno
@@ -37,9 +37,9 @@ MAXSYMLINKS = 40
 R_OK, W_OK, X_OK = 4, 2, 1
 
 
-@dataclass(frozen=True)
-class Stat:
-    """What ``stat(2)`` reports about a node."""
+class Stat(NamedTuple):
+    """What ``stat(2)`` reports about a node (a named tuple: ``ls`` and ``find`` make
+    one per entry)."""
 
     st_mode: int
     st_ino: int

@@ -233,8 +233,14 @@ def parse_options(
     (with a trailing ``=`` when it takes an argument, ``?`` for an optional one) to the
     canonical key (a short letter or the long name). ``numeric`` names the key that
     ``-NUM`` (``head -5``) stands for."""
-    takes, longs = _option_specs(short, tuple((long or {}).items()))
     opts = Options()
+    for arg in argv:
+        if arg[:1] == "-" and arg != "-":
+            break
+    else:  # operands only (``cat FILE``): nothing to parse
+        opts.operands.extend(argv)
+        return opts
+    takes, longs = _option_specs(short, tuple((long or {}).items()))
 
     def add(key: str, value: str = "") -> None:
         opts.flags.setdefault(key, []).append(value)

@@ -29,9 +29,22 @@ _GOLDEN_RATIO_64 = 0x61C8864680B583EB
 _INT_MAX = 0x7FFFFFFF
 
 
+_NAME_HASHES: dict[str, int] = {}
+
+
 def kernfs_name_hash(name: str) -> int:
     """``kernfs_name_hash(name, NULL)``: ``partial_name_hash`` per byte, then
-    ``end_name_hash`` (``hash_long(hash, 32)`` on 64-bit), kept in 31 bits."""
+    ``end_name_hash`` (``hash_long(hash, 32)`` on 64-bit), kept in 31 bits. (Each name is
+    hashed once: sysfs repeats the same few hundred names.)"""
+    h = _NAME_HASHES.get(name)
+    if h is None:
+        if len(_NAME_HASHES) >= 1 << 17:
+            _NAME_HASHES.clear()
+        h = _NAME_HASHES[name] = _name_hash(name)
+    return h
+
+
+def _name_hash(name: str) -> int:
     h = 0
     for c in name.encode("utf-8", "surrogateescape"):
         h = ((h + (c << 4) + (c >> 4)) * 11) & _M64

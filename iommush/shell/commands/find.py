@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from iommush.shell.command import CommandContext
-from iommush.vfs import Dir, Link, Node, Stat, access_ok, current_cred
+from iommush.vfs import Dir, Link, Node, Stat, VirtualFS, access_ok, current_cred
 
 from ._base import UsageError, run_child, strerror, utility
 from ._format import filemode
@@ -98,16 +98,26 @@ def _translate(pattern: str) -> str:
     return "".join(out)
 
 
-@dataclass
 class Item:
-    """What the expression sees for one path."""
+    """What the expression sees for one path; its ``stat`` is taken when a test first
+    needs it (``-name`` does not, as find's ``d_type`` shortcut)."""
 
-    path: str
-    node: Node
-    depth: int
-    root: str
-    stat: Stat
-    prune: bool = False
+    __slots__ = ("path", "node", "depth", "root", "prune", "_fs", "_stat")
+
+    def __init__(self, path: str, node: Node, depth: int, root: str, fs: VirtualFS) -> None:
+        self.path = path
+        self.node = node
+        self.depth = depth
+        self.root = root
+        self.prune = False
+        self._fs = fs
+        self._stat: Stat | None = None
+
+    @property
+    def stat(self) -> Stat:
+        if self._stat is None:
+            self._stat = self._fs.stat_node(self.node)
+        return self._stat
 
 
 Pred = Callable[[Item], bool]
@@ -443,7 +453,7 @@ class Find:
             else:
                 self.fail(path, exc.errno)
                 return
-        it = Item(path, node, depth, root, fs.stat_node(node))
+        it = Item(path, node, depth, root, fs)
         descend = isinstance(node, Dir) and (self.maxdepth is None or depth < self.maxdepth)
         if not self.depth_first and depth >= self.mindepth:
             pred(it)

@@ -78,7 +78,9 @@ class Lister:
         else:
             node = fs.lookup(parent, name, follow=follow)
         e = Entry(name, path, node, fs.stat_node(node))
-        if isinstance(node, Link):
+        # what a link points to shows in long listings and colours, and decides whether
+        # a command-line argument is followed; a plain listing never looks
+        if isinstance(node, Link) and (parent is None or self.o["l"] or self.color):
             e.link_text = node.readlink()
             try:
                 if parent is None:
