@@ -27,7 +27,6 @@ from __future__ import annotations
 import errno
 from array import array
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 try:
@@ -83,8 +82,7 @@ class IovaRange(NamedTuple):
     cached: bool  #: given back with ``free_fast`` and parked in a range cache
 
 
-@dataclass(frozen=True)
-class IovaStats:
+class IovaStats(NamedTuple):
     """Counters of a domain (``IovaDomain.stats``)."""
 
     granule: int
@@ -435,7 +433,7 @@ class IovaDomain:
     def stats(self) -> IovaStats:
         st = ffi.new("struct iova_stats *")
         lib.iova_get_stats(self._d, st)
-        return IovaStats(**{f: int(getattr(st, f)) for f in IovaStats.__dataclass_fields__})
+        return IovaStats._make([int(getattr(st, f)) for f in IovaStats._fields])
 
     def check(self) -> None:
         """Verify every invariant of the tree and caches (O(n)); AssertionError if broken."""

@@ -83,7 +83,7 @@ def _devfn(f: PciFunctionSpec) -> int:
 
 def _root_functions(spec: MachineSpec) -> list[PciFunctionSpec]:
     """Functions on bus 0 of segment 0 that exist at boot (not VFs), in devfn order."""
-    fns = [f for f in spec.pci if f.segment == 0 and f.bus == 0 and f.physfn is None]
+    fns = [f for f in spec.pci if f.location()[:2] == (0, 0) and f.physfn is None]
     return sorted(fns, key=_devfn)
 
 

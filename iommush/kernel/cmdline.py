@@ -9,8 +9,6 @@ early_param handlers, arch/x86/kernel/pci-dma.c, intel/iommu.c, amd/init.c).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from .domain import (
     IOMMU_DOMAIN_DMA,
     IOMMU_DOMAIN_DMA_FQ,
@@ -38,24 +36,27 @@ def kstrtobool(text: str) -> bool | None:
     return None
 
 
-@dataclass
 class BootParams:
     """What the command line says about IOMMUs, before any driver runs."""
 
-    #: ``iommu.passthrough=`` / ``iommu=pt|nopt``: True, False, or None (not given).
-    passthrough: bool | None = None
-    #: ``iommu.strict=``: True/False, None if not given.
-    strict: bool | None = None
-    cmd_line_strict: bool = False
-    #: ``intel_iommu=on|off`` (None: the config default, on).
-    intel_iommu: bool | None = None
-    intel_strict: bool = False
-    intel_igfx_off: bool = False
-    amd_iommu_off: bool = False
-    amd_fullflush: bool = False
-    forcedac: bool = False
-    #: Lines the early parameter handlers print, in order.
-    early_log: list[str] = field(default_factory=list)
+    def __init__(self) -> None:
+        #: ``iommu.passthrough=`` / ``iommu=pt|nopt``: True, False, or None (not given).
+        self.passthrough: bool | None = None
+        #: ``iommu.strict=``: True/False, None if not given.
+        self.strict: bool | None = None
+        self.cmd_line_strict = False
+        #: ``intel_iommu=on|off`` (None: the config default, on).
+        self.intel_iommu: bool | None = None
+        self.intel_strict = False
+        self.intel_igfx_off = False
+        self.amd_iommu_off = False
+        self.amd_fullflush = False
+        self.forcedac = False
+        #: Lines the early parameter handlers print, in order.
+        self.early_log: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"BootParams({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 
 
 def parse_cmdline(cmdline: str) -> BootParams:
@@ -109,14 +110,19 @@ def parse_cmdline(cmdline: str) -> BootParams:
     return p
 
 
-@dataclass
 class IommuDefaults:
     """``iommu_def_domain_type``, ``iommu_dma_strict`` and ``iommu_cmd_line``."""
 
-    def_domain_type: int
-    dma_strict: bool
-    cmd_line_dma_api: bool
-    cmd_line_strict: bool
+    def __init__(
+        self, def_domain_type: int, dma_strict: bool, cmd_line_dma_api: bool, cmd_line_strict: bool
+    ) -> None:
+        self.def_domain_type = def_domain_type
+        self.dma_strict = dma_strict
+        self.cmd_line_dma_api = cmd_line_dma_api
+        self.cmd_line_strict = cmd_line_strict
+
+    def __repr__(self) -> str:
+        return f"IommuDefaults({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 
     def iommu_set_dma_strict(self) -> None:
         """``iommu_set_dma_strict()``: strict, and a DMA-FQ global default becomes DMA."""

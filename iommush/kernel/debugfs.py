@@ -25,8 +25,6 @@ from typing import TYPE_CHECKING
 from iommush.vfs import Attribute, Dir, Link
 from iommush.vfs.node import LazyDir
 
-from .iommu_map import page_table, prot_str
-
 if TYPE_CHECKING:
     from .dma_iommu import IommuDmaCookie
     from .dma_mapping import DmaSubsystem
@@ -35,6 +33,8 @@ __all__ = ["IommuDebugfs", "README"]
 
 #: The files of a domain's directory (all but the ``group`` link).
 _DOMAIN_FILES = frozenset({"info", "iova", "mappings", "flush_queue"})
+#: The files of the ``dma`` directory besides the domains' directories.
+_ROOT_FILES = frozenset({"README"})
 
 README = """\
 iommush: this directory is iommush's own view of the dma-iommu layer, not a Linux
@@ -56,12 +56,30 @@ class IommuDebugfs:
         if debug is None:
             debug = sys_kernel.add(Dir("debug", 0o700))
         assert isinstance(debug, Dir)
-        self.root = debug.ensure_dir("iommu").ensure_dir("dma")
-        self.root.add(Attribute("README", 0o444, show=lambda: README))
+        iommu = debug.ensure_dir("iommu")
+        # The directory is filled the first time anyone looks at it (a machine with
+        # thousands of groups boots with thousands of domains nobody lists): until then
+        # a refresh only tells it which names it will hold.
+        self.root = LazyDir("dma")
+        iommu.add(self.root)
+        self.root.defer(self._fill_root, _ROOT_FILES)
         self.dirs: dict[int, Dir] = {}
         dma.on_change.append(self.refresh)
 
+    def _fill_root(self, root: Dir) -> None:
+        root.add(Attribute("README", 0o444, show=lambda: README))
+        self._refresh()
+
     def refresh(self) -> None:
+        """The cookies changed: bring the domains' directories up to date (before the
+        ``dma`` directory is first looked at, only the names it will hold)."""
+        if not self.root.filled:
+            live = [str(c.domain.id) for c in self.dma.cookies.values()]
+            self.root.defer(self._fill_root, _ROOT_FILES.union(live), len(live))
+            return
+        self._refresh()
+
+    def _refresh(self) -> None:
         """Add a directory for each new cookie, remove those whose domain went away."""
         live = {c.domain.id: c for c in self.dma.cookies.values()}
         for did in [d for d in self.dirs if d not in live]:
@@ -71,13 +89,16 @@ class IommuDebugfs:
         for did, cookie in live.items():
             d = self.dirs.get(did)
             group = group_of.get(id(cookie.domain))
+            target = group.kobj if group is not None else None
             if d is None:
                 # the four files are made when the directory is first looked at
                 d = self.root.add(LazyDir(str(did)))
                 d.defer(partial(self._domain_files, cookie), _DOMAIN_FILES)
                 self.dirs[did] = d
+                if target is not None:
+                    d.add(Link("group", target))
+                continue
             link = d.get("group")
-            target = group.kobj if group is not None else None
             if link is not None and (not isinstance(link, Link) or link.target is not target):
                 d.remove("group")
                 link = None
@@ -105,6 +126,8 @@ class IommuDebugfs:
         return "".join(f"{line}\n" for line in lines)
 
     def show_mappings(self, cookie: IommuDmaCookie) -> str:
+        from .iommu_map import page_table, prot_str
+
         self.dma.sync_domains()
         out = []
         for iova, (paddr, size, prot) in page_table(cookie.domain).in_order():

@@ -3,7 +3,6 @@ include/linux/iommu.h): the objects the driver core and the IOMMU core hand arou
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from iommush.vfs import Dir
@@ -20,15 +19,29 @@ if TYPE_CHECKING:
 __all__ = ["DevIommu", "DeviceDriver", "KernelDevice"]
 
 
-@dataclass(eq=False)
 class DevIommu:
     """``struct dev_iommu``: set by ``iommu_probe_device`` while the device is managed."""
 
-    ops: IommuOps
-    iommu_dev: IommuUnit
-    #: A firmware 1:1 region (``IOMMU_RESV_DIRECT``) exists: blocking is refused (6.5+).
-    require_direct: bool = False
-    attach_deferred: bool = False
+    __slots__ = ("ops", "iommu_dev", "require_direct", "attach_deferred", "__weakref__")
+
+    def __init__(
+        self,
+        ops: IommuOps,
+        iommu_dev: IommuUnit,
+        require_direct: bool = False,
+        attach_deferred: bool = False,
+    ) -> None:
+        self.ops = ops
+        self.iommu_dev = iommu_dev
+        #: A firmware 1:1 region (``IOMMU_RESV_DIRECT``) exists: blocking is refused (6.5+).
+        self.require_direct = require_direct
+        self.attach_deferred = attach_deferred
+
+    def __repr__(self) -> str:
+        return (
+            f"DevIommu(ops={self.ops!r}, iommu_dev={self.iommu_dev!r}, "
+            f"require_direct={self.require_direct!r}, attach_deferred={self.attach_deferred!r})"
+        )
 
 
 class KernelDevice:
@@ -69,7 +82,8 @@ class KernelDevice:
 
     def dev_prefix(self) -> str:
         """The ``dev_printk`` prefix: ``"e1000e 0000:00:02.0"``."""
-        return f"{self.dev_driver_string()} {self.name}"
+        drv = self.driver
+        return f"{drv.name if drv is not None else self.bus_name} {self.name}"
 
     def dev_info(self, text: str) -> None:
         self.kernel.printk.printk(f"{self.dev_prefix()}: {text}", 6)
@@ -84,19 +98,26 @@ class KernelDevice:
         return f"<{type(self).__name__} {self.name}>"
 
 
-@dataclass(eq=False)
 class DeviceDriver:
     """``struct pci_driver`` + ``struct device_driver``: static info, dynamic ids, devices."""
 
-    info: PciDriverInfo
-    kobj: Dir
-    dynids: list[PciDeviceId] = field(default_factory=list)
-    devices: list[KernelDevice] = field(default_factory=list)
+    def __init__(
+        self,
+        info: PciDriverInfo,
+        kobj: Dir,
+        dynids: list[PciDeviceId] | None = None,
+        devices: list[KernelDevice] | None = None,
+    ) -> None:
+        self.info = info
+        self.kobj = kobj
+        self.dynids: list[PciDeviceId] = [] if dynids is None else dynids
+        self.devices: list[KernelDevice] = [] if devices is None else devices
+        #: ``info.name`` and ``info.driver_managed_dma`` (static), read on every probe.
+        self.name = info.name
+        self.driver_managed_dma = info.driver_managed_dma
 
-    @property
-    def name(self) -> str:
-        return self.info.name
-
-    @property
-    def driver_managed_dma(self) -> bool:
-        return self.info.driver_managed_dma
+    def __repr__(self) -> str:
+        return (
+            f"DeviceDriver(info={self.info!r}, kobj={self.kobj!r}, dynids={self.dynids!r}, "
+            f"devices={self.devices!r})"
+        )

@@ -16,19 +16,17 @@ from __future__ import annotations
 import copy
 import errno
 from collections.abc import MutableMapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-from iommush.iova import GRANULES, IovaDomain
+from typing import TYPE_CHECKING, NamedTuple
 
 from .domain import IOMMU_DOMAIN_DMA_FQ, IommuDomain
 from .errors import KernelError
-from .iommu_map import iommu_map, iommu_unmap, page_table
 from .pci import PciDev
 from .printk import KERN_NOTICE
-from .resv import IommuResvType
+from .resv import IOMMU_RESV_SW_MSI, IommuResvType
 
 if TYPE_CHECKING:
+    from iommush.iova import IovaDomain
+
     from .clock import Timer
     from .device import KernelDevice
     from .iommu_group import IommuGroup
@@ -37,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "IOVA_FQ_SIZE",
     "IOVA_FQ_TIMEOUT_MS",
+    "IOVA_GRANULES",
     "IommuDmaCookie",
     "IovaFq",
     "IovaReservation",
@@ -57,6 +56,10 @@ __all__ = [
 #: always stays empty (``fq_full``), so it holds 255 pending frees.
 IOVA_FQ_SIZE = 256
 IOVA_FQ_TIMEOUT_MS = 10
+#: The granules the IOVA allocator models (``iommush.iova.GRANULES``), here so that
+#: booting, which sets up every domain's cookie, does not load the allocator; the
+#: allocator itself is made the first time a domain maps something.
+IOVA_GRANULES = (4096, 16384, 65536)
 _NAMES = {
     IommuResvType.DIRECT: "direct",
     IommuResvType.DIRECT_RELAXABLE: "direct-relaxable",
@@ -75,8 +78,7 @@ def bits_per(n: int) -> int:
     return max(1, n.bit_length())
 
 
-@dataclass(frozen=True)
-class IovaReservation:
+class IovaReservation(NamedTuple):
     """One ``reserve_iova`` made at init: byte range (inclusive) and what it is."""
 
     start: int
@@ -84,23 +86,44 @@ class IovaReservation:
     what: str
 
 
-@dataclass
 class IovaFqEntry:
     """``struct iova_fq_entry``: the range and the flush count it waits for."""
 
-    iova_pfn: int
-    pages: int
-    counter: int
+    __slots__ = ("iova_pfn", "pages", "counter")
+
+    def __init__(self, iova_pfn: int, pages: int, counter: int) -> None:
+        self.iova_pfn = iova_pfn
+        self.pages = pages
+        self.counter = counter
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, IovaFqEntry):
+            return NotImplemented
+        mine = (self.iova_pfn, self.pages, self.counter)
+        return mine == (other.iova_pfn, other.pages, other.counter)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"IovaFqEntry(iova_pfn={self.iova_pfn!r}, pages={self.pages!r}, counter={self.counter!r})"
 
 
 class IovaFq:
     """``struct iova_fq``: a ring of ``size`` slots with ``head``/``tail``/``mod_mask``."""
 
     def __init__(self, size: int = IOVA_FQ_SIZE) -> None:
-        self.entries: list[IovaFqEntry | None] = [None] * size
+        self._entries: list[IovaFqEntry | None] | None = None
         self.mod_mask = size - 1
         self.head = 0
         self.tail = 0
+
+    @property
+    def entries(self) -> list[IovaFqEntry | None]:
+        """The ring's slots, made when first used (most domains never queue a free)."""
+        entries = self._entries
+        if entries is None:
+            entries = self._entries = [None] * (self.mod_mask + 1)
+        return entries
 
     def full(self) -> bool:
         """``fq_full()``: one slot always stays empty."""
@@ -120,29 +143,61 @@ class IovaFq:
         return out
 
 
-@dataclass(eq=False)
 class IommuDmaCookie:
     """``struct iommu_dma_cookie`` (``IOMMU_DMA_IOVA_COOKIE``) of one domain."""
 
-    kernel: Kernel
-    domain: IommuDomain
-    #: ``cookie->iovad.granule``: the smallest IOMMU page size.
-    iova_granule: int
-    aperture_end: int
-    #: The ``reserve_iova`` calls of init, in order (replayed when the allocator is made).
-    reservations: list[IovaReservation] = field(default_factory=list)
-    #: ``cookie->fq_domain``/``fq``: set while the domain runs lazily.
-    fq: IovaFq | None = None
-    fq_flush_start_cnt: int = 0
-    fq_flush_finish_cnt: int = 0
-    fq_timer: Timer | None = None
-    #: Counters for the debugfs view.
-    flushes: int = 0
-    timer_flushes: int = 0
-    full_flushes: int = 0
-    dead: bool = False
-    #: The IOVA allocator once made (see :attr:`iovad`).
-    _iovad: IovaDomain | None = field(default=None, repr=False)
+    __slots__ = (
+        "kernel",
+        "domain",
+        "iova_granule",
+        "aperture_end",
+        "reservations",
+        "fq",
+        "fq_flush_start_cnt",
+        "fq_flush_finish_cnt",
+        "fq_timer",
+        "flushes",
+        "timer_flushes",
+        "full_flushes",
+        "dead",
+        "_iovad",
+        "__weakref__",
+    )
+
+    def __init__(
+        self,
+        kernel: Kernel,
+        domain: IommuDomain,
+        iova_granule: int,
+        aperture_end: int,
+        reservations: list[IovaReservation] | None = None,
+    ) -> None:
+        self.kernel = kernel
+        self.domain = domain
+        #: ``cookie->iovad.granule``: the smallest IOMMU page size.
+        self.iova_granule = iova_granule
+        self.aperture_end = aperture_end
+        #: The ``reserve_iova`` calls of init, in order (replayed when the allocator is
+        #: made).
+        self.reservations: list[IovaReservation] = [] if reservations is None else reservations
+        #: ``cookie->fq_domain``/``fq``: set while the domain runs lazily.
+        self.fq: IovaFq | None = None
+        self.fq_flush_start_cnt = 0
+        self.fq_flush_finish_cnt = 0
+        self.fq_timer: Timer | None = None
+        #: Counters for the debugfs view.
+        self.flushes = 0
+        self.timer_flushes = 0
+        self.full_flushes = 0
+        self.dead = False
+        #: The IOVA allocator once made (see :attr:`iovad`).
+        self._iovad: IovaDomain | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"IommuDmaCookie(domain={self.domain!r}, iova_granule={self.iova_granule!r}, "
+            f"aperture_end={self.aperture_end!r}, fq={self.fq is not None}, dead={self.dead!r})"
+        )
 
     @property
     def iovad(self) -> IovaDomain:
@@ -152,6 +207,8 @@ class IommuDmaCookie:
         would have left."""
         iovad = self._iovad
         if iovad is None:
+            from iommush.iova import IovaDomain
+
             iovad = IovaDomain(granule=self.iova_granule, start_pfn=1)
             shift = iovad.shift
             for r in self.reservations:
@@ -176,9 +233,12 @@ class IommuDmaCookie:
         fq_flush_timeout(self)
 
     def __deepcopy__(self, memo: dict[int, object]) -> IommuDmaCookie:
-        new = copy.copy(self)
+        new = IommuDmaCookie.__new__(IommuDmaCookie)
         memo[id(self)] = new
-        for name, value in self.__dict__.items():
+        for name in self.__slots__:
+            if name == "__weakref__":
+                continue
+            value = getattr(self, name)
             if name == "_iovad":
                 new._iovad = clone_iova_domain(value) if value is not None else None
             else:
@@ -191,6 +251,8 @@ def clone_iova_domain(src: IovaDomain) -> IovaDomain:
     others allocated exactly where they are (the highest fit ending at ``pfn_hi`` is the
     range itself), cached ones given back to the range caches. Magazine order is not
     kept (address order instead)."""
+    from iommush.iova import IovaDomain
+
     new = IovaDomain(src.granule, src.start_pfn)
     cached = []
     for r in src.ranges():
@@ -218,7 +280,7 @@ def _granule(dev: KernelDevice) -> int:
     assert dev.iommu is not None
     bitmap = dev.iommu.iommu_dev.spec.pgsize_bitmap or 4096
     low = bitmap & -bitmap
-    return low if low in GRANULES else 4096
+    return low if low in IOVA_GRANULES else 4096
 
 
 def iommu_dma_init_domain(kernel: Kernel, domain: IommuDomain, group: IommuGroup) -> IommuDmaCookie:
@@ -229,24 +291,25 @@ def iommu_dma_init_domain(kernel: Kernel, domain: IommuDomain, group: IommuGroup
     DMA-FQ domain."""
     dev = group.devices[0].dev
     granule = _granule(dev)
-    cookie = IommuDmaCookie(kernel, domain, granule, _aperture_end(dev))
-    page_table(domain)
-    shift = cookie.shift
+    # (the domain's mappings become a page table at its first iommu_map)
+    shift = granule.bit_length() - 1
     max_pfn = ((1 << 64) - 1) >> shift  # the allocator's ``max_pfn``
+    reservations: list[IovaReservation] = []
 
     def reserve(start: int, end: int, what: str) -> None:
         lo, hi = start >> shift, end >> shift
         if hi > max_pfn or lo > hi:
             return
-        cookie.reservations.append(IovaReservation(lo << shift, ((hi + 1) << shift) - 1, what))
+        reservations.append(IovaReservation(lo << shift, ((hi + 1) << shift) - 1, what))
 
     if isinstance(dev, PciDev):
         for start, end in kernel.spec.pci_windows:
             reserve(start, end, "PCI host-bridge window")
     for r in group.resv_regions():
-        if r.type == IommuResvType.SW_MSI:
+        if r.type == IOMMU_RESV_SW_MSI:
             continue  # "We ARE the software that manages these!"
         reserve(r.start, r.end, _NAMES.get(r.type, "reserved"))
+    cookie = IommuDmaCookie(kernel, domain, granule, _aperture_end(dev), reservations)
     if domain.type == IOMMU_DOMAIN_DMA_FQ:
         iommu_dma_init_fq(cookie)
     return cookie
@@ -380,6 +443,8 @@ def iommu_dma_map(
     """``__iommu_dma_map()``: align to the granule, allocate, ``iommu_map``; a failed
     map frees the IOVA at once. Returns ``(dma_addr, aligned size)``; ENOMEM stands
     for ``DMA_MAPPING_ERROR``."""
+    from .iommu_map import iommu_map  # (the DMA API is not used at boot)
+
     iova_off = phys & (cookie.granule - 1)
     size = _iova_align(cookie, size + iova_off)
     iova = iommu_dma_alloc_iova(cookie, dev, size, dma_mask, sac)
@@ -397,6 +462,8 @@ def iommu_dma_unmap(cookie: IommuDmaCookie, dma_addr: int, size: int) -> int:
     """``__iommu_dma_unmap()``: ``iommu_unmap_fast``; strict mode syncs the IOTLB and
     frees the IOVA now (``free_iova_fast``), lazy mode queues it (``queue_iova``).
     Returns the bytes unmapped."""
+    from .iommu_map import iommu_unmap
+
     iova_off = dma_addr & (cookie.granule - 1)
     dma_addr -= iova_off
     size = _iova_align(cookie, size + iova_off)

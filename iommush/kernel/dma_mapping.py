@@ -20,10 +20,7 @@ import copy
 import errno
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
-
-from iommush.iova import IovaDomain
 
 from .dma_iommu import (
     IommuDmaCookie,
@@ -36,8 +33,10 @@ from .dma_iommu import (
 )
 from .domain import (
     IOMMU_DOMAIN_BLOCKED,
+    IOMMU_DOMAIN_DMA_API_BIT,
     IOMMU_DOMAIN_DMA_FQ,
     IOMMU_DOMAIN_IDENTITY,
+    IOMMU_DOMAIN_PAGING_BIT,
     IommuDomain,
     domain_type_name,
     iommu_is_dma_domain,
@@ -46,6 +45,8 @@ from .errors import KernelError
 from .resv import IOMMU_READ, IOMMU_WRITE
 
 if TYPE_CHECKING:
+    from iommush.iova import IovaDomain
+
     from .device import KernelDevice
     from .iommu_group import IommuGroup
     from .kernel import Kernel
@@ -56,10 +57,10 @@ IOMMU_CACHE = 4
 _PAGE = 4096
 _LOW_RAM = 0x100000  # the first MiB is firmware's
 _PCI_HOLE = 0xC0000000  # x86: RAM above 3 GiB is remapped above 4 GiB
+_PAGING_DMA_API = IOMMU_DOMAIN_PAGING_BIT | IOMMU_DOMAIN_DMA_API_BIT
 
 
-@dataclass(frozen=True)
-class DmaMapping:
+class DmaMapping(NamedTuple):
     """One streaming mapping a driver holds (``dma_map_single`` result)."""
 
     dev: str
@@ -91,7 +92,12 @@ class DmaSubsystem:
         self.maps: dict[str, dict[int, DmaMapping]] = {}
         #: Called after cookies came or went (the debugfs view rebuilds its directories).
         self.on_change: list[Callable[[], None]] = []
-        self._ram = self._ram_allocator()
+        mem = max(kernel.spec.memory, 64 << 20)
+        #: The top of RAM (the PCI hole moves what lies above 3 GiB up past 4 GiB).
+        self._ram_top = mem if mem <= _PCI_HOLE else mem + (0x100000000 - _PCI_HOLE)
+        self._ram_top_pfn = self._ram_top // _PAGE - 1
+        #: The page frames of RAM (:attr:`_ram`), made when the first buffer is.
+        self._ram_frames: IovaDomain | None = None
 
     def __deepcopy__(self, memo: dict[int, object]) -> DmaSubsystem:
         """A copied kernel gets copied cookies and buffers (the C allocators are
@@ -99,8 +105,8 @@ class DmaSubsystem:
         new = DmaSubsystem.__new__(DmaSubsystem)
         memo[id(self)] = new
         for name, value in self.__dict__.items():
-            if name == "_ram":
-                new._ram = clone_iova_domain(value)
+            if name == "_ram_frames":
+                new._ram_frames = clone_iova_domain(value) if value is not None else None
             elif name == "sac":
                 new.sac = weakref.WeakKeyDictionary(
                     {copy.deepcopy(k, memo): v for k, v in value.items()}
@@ -110,14 +116,17 @@ class DmaSubsystem:
         return new
 
     # -- physical buffers -------------------------------------------------------------
-    def _ram_allocator(self) -> IovaDomain:
-        """Page frames of RAM, from 1 MiB to the top of memory, the PCI hole skipped."""
-        mem = max(self.kernel.spec.memory, 64 << 20)
-        top = mem if mem <= _PCI_HOLE else mem + (0x100000000 - _PCI_HOLE)
-        ram = IovaDomain(_PAGE, _LOW_RAM // _PAGE)
-        self._ram_top_pfn = top // _PAGE - 1
-        if top > _PCI_HOLE:
-            ram.reserve(_PCI_HOLE // _PAGE, 0xFFFFFFFF // _PAGE)
+    @property
+    def _ram(self) -> IovaDomain:
+        """Page frames of RAM, from 1 MiB to the top of memory, the PCI hole skipped
+        (the allocator is made when the first buffer is: booting needs none)."""
+        ram = self._ram_frames
+        if ram is None:
+            from iommush.iova import IovaDomain
+
+            ram = self._ram_frames = IovaDomain(_PAGE, _LOW_RAM // _PAGE)
+            if self._ram_top > _PCI_HOLE:
+                ram.reserve(_PCI_HOLE // _PAGE, 0xFFFFFFFF // _PAGE)
         return ram
 
     def _alloc_buffer(self, size: int, limit: int) -> int:
@@ -142,7 +151,8 @@ class DmaSubsystem:
         live: dict[IommuDomain, IommuGroup] = {}
         for group in self.kernel.iommu.groups.values():
             d = group.default_domain
-            if d is not None and d.is_paging and iommu_is_dma_domain(d.type) and group.devices:
+            # a paging DMA-API domain (``is_paging`` and ``iommu_is_dma_domain``)
+            if d is not None and d.type & _PAGING_DMA_API == _PAGING_DMA_API and group.devices:
                 if group.devices[0].dev.iommu is not None:
                     live.setdefault(d, group)
         changed = False

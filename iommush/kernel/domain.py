@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -78,23 +77,33 @@ def iommu_is_dma_domain(dtype: int) -> bool:
     return bool(dtype & IOMMU_DOMAIN_DMA_API_BIT)
 
 
-@dataclass(eq=False)
 class IommuDomain:
     """``struct iommu_domain``: a type, the driver that allocated it, and its mappings.
 
     Mappings are ``iova -> (paddr, size, prot)`` as ``iommu_map()`` installed them.
     """
 
-    type: int
-    ops: IommuOps | None
-    #: Who allocated it: "default", "blocking", "user" (VFIO/iommufd), "identity".
-    purpose: str = "default"
-    mappings: dict[int, tuple[int, int, int]] = field(default_factory=dict)
-    #: A flush queue exists (``iommu_dma_init_fq`` ran).
-    fq: bool = False
-    #: The number the allocating kernel gave it (``IommuCore.next_domain_id``), which
-    #: names its debugfs directory; 0 for a domain made outside a kernel.
-    id: int = 0
+    __slots__ = ("type", "ops", "purpose", "mappings", "fq", "id", "__weakref__")
+
+    def __init__(
+        self,
+        type: int,
+        ops: IommuOps | None,
+        purpose: str = "default",
+        mappings: dict[int, tuple[int, int, int]] | None = None,
+        fq: bool = False,
+        id: int = 0,
+    ) -> None:
+        self.type = type
+        self.ops = ops
+        #: Who allocated it: "default", "blocking", "user" (VFIO/iommufd), "identity".
+        self.purpose = purpose
+        self.mappings: dict[int, tuple[int, int, int]] = {} if mappings is None else mappings
+        #: A flush queue exists (``iommu_dma_init_fq`` ran).
+        self.fq = fq
+        #: The number the allocating kernel gave it (``IommuCore.next_domain_id``), which
+        #: names its debugfs directory; 0 for a domain made outside a kernel.
+        self.id = id
 
     @property
     def is_paging(self) -> bool:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from iommush.vfs import Attribute, Dir, Link
+from iommush.vfs.node import LazyDir
 
 from .device import DeviceDriver, KernelDevice
 from .dma_owner import iommu_device_unuse_default_domain, iommu_device_use_default_domain
@@ -20,6 +22,9 @@ if TYPE_CHECKING:
     from .kernel import Kernel
 
 __all__ = ["DriverCore"]
+
+#: The files of a driver's directory (``/sys/bus/pci/drivers/<name>``).
+_DRIVER_FILES = frozenset({"bind", "unbind", "new_id", "remove_id", "uevent", "module"})
 
 
 def _name_arg(buf: bytes) -> str:
@@ -49,8 +54,23 @@ class DriverCore:
     def driver_register(self, info: PciDriverInfo, *, boot_binds: set[str] | None = None) -> None:
         """``pci_register_driver``: sysfs dir, then ``driver_attach`` (at boot only the
         devices the machine says were bound to it)."""
-        kobj = self.drivers_dir.add(Dir(info.name))
+        kobj = LazyDir(info.name)
+        self.drivers_dir.add(kobj)
         drv = DeviceDriver(info, kobj)
+        module = self.kernel.sysfs.module_dir(info.module) if info.module is not None else None
+        # the files are made when the directory is first looked at
+        kobj.defer(partial(self._driver_files, drv, module), _DRIVER_FILES)
+        self.drivers[info.name] = drv
+        for line in info.init_log:
+            self.kernel.printk.printk(line)
+        devices = self.kernel.pci.devices_in_order()
+        if boot_binds is not None:
+            devices = [dev for dev in devices if dev.name in boot_binds]
+        for dev in devices:
+            if dev.driver is None and self.driver_match_device(drv, dev):
+                self.driver_probe_device(drv, dev)
+
+    def _driver_files(self, drv: DeviceDriver, module: Dir | None, kobj: Dir) -> None:
         stores: list[tuple[str, Callable[[DeviceDriver, bytes], int]]] = [
             ("bind", self.bind_store),
             ("unbind", self.unbind_store),
@@ -60,16 +80,8 @@ class DriverCore:
         for name, store in stores:
             kobj.add(Attribute(name, 0o200, store=self._bind(store, drv)))
         kobj.add(Attribute("uevent", 0o200, store=lambda b: len(b)))
-        if info.module is not None:
-            kobj.add(Link("module", self.kernel.sysfs.module_dir(info.module)))
-        self.drivers[info.name] = drv
-        for line in info.init_log:
-            self.kernel.printk.printk(line)
-        for dev in self.kernel.pci.devices_in_order():
-            if boot_binds is not None and dev.name not in boot_binds:
-                continue
-            if dev.driver is None and self.driver_match_device(drv, dev):
-                self.driver_probe_device(drv, dev)
+        if module is not None:
+            kobj.add(Link("module", module))
 
     def driver_unregister(self, name: str) -> None:
         drv = self.drivers[name]

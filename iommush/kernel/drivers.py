@@ -84,6 +84,8 @@ class DriverBehaviour:
     def _probe(self, drv: DeviceDriver, dev: KernelDevice) -> int:
         kind = drv.info.kind
         assert isinstance(dev, PciDev)
+        if kind == "ok":
+            return 0
         p = f"{drv.name} {dev.name}"
         mac = dev.spec.mac or "52:54:00:12:34:56"
         if kind == "net":

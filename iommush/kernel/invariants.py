@@ -40,14 +40,12 @@ def check_invariants(k: Kernel) -> list[str]:
         want = f"{domain_type_name(g.default_domain.type if g.default_domain else None)}\n"
         if g.show_type() != want:
             bad.append(f"group {gid}: type shows {g.show_type()!r}")
-        if g.kobj is None or g.devices_kobj is None:
+        if g.kobj is None:
             bad.append(f"group {gid}: no sysfs directory")
             continue
         if k.iommu.groups_kset.get(str(gid)) is not g.kobj:
             bad.append(f"group {gid}: directory not under /sys/kernel/iommu_groups")
-        links = {
-            name: getattr(node, "target", None) for name, node in g.devices_kobj.children.items()
-        }
+        links = g.device_links()
         names = {gd.name: gd.dev.kobj for gd in g.devices}
         if {n: id(t) for n, t in links.items()} != {n: id(t) for n, t in names.items()}:
             bad.append(f"group {gid}: devices/ links {sorted(links)} != members {sorted(names)}")

@@ -35,7 +35,7 @@ from .iommu_store_type import (
     probe_alloc_default_domain,
 )
 from .printk import HZ, RatelimitState
-from .resv import IommuResvType
+from .resv import IOMMU_RESV_DIRECT, IOMMU_RESV_DIRECT_RELAXABLE, IommuResvRegion
 
 if TYPE_CHECKING:
     from .hw.base import IommuOps
@@ -57,6 +57,8 @@ class IommuCore:
         self.ops: list[IommuOps] = []
         self._ratelimit: dict[str, RatelimitState] = {}
         self._domain_ids = itertools.count(1)
+        #: While ``bus_iommu_probe`` runs: each device's reserved regions, asked once.
+        self._resv_memo: dict[KernelDevice, list[IommuResvRegion]] | None = None
 
     # -- logging -------------------------------------------------------------------
     def ratelimited(self, site: str, func: str, text: str, level: int = 3) -> None:
@@ -65,6 +67,19 @@ class IommuCore:
         st = self._ratelimit.setdefault(site, RatelimitState())
         if st.ratelimit(self.kernel.clock.jiffies(HZ), func, ring):
             ring.printk(text, level)
+
+    def iommu_get_resv_regions(self, dev: KernelDevice) -> list[IommuResvRegion]:
+        """``iommu_get_resv_regions()``: the driver's ``get_resv_regions`` for a probed
+        device. While ``bus_iommu_probe`` runs nothing they depend on changes, so each
+        device's list is made once and shared (callers only read it)."""
+        assert dev.iommu is not None
+        memo = self._resv_memo
+        if memo is None:
+            return dev.iommu.ops.get_resv_regions(dev)
+        regions = memo.get(dev)
+        if regions is None:
+            regions = memo[dev] = dev.iommu.ops.get_resv_regions(dev)
+        return regions
 
     def managed_devices(self) -> Iterator[KernelDevice]:
         for g in list(self.groups.values()):
@@ -206,8 +221,8 @@ class IommuCore:
         """1:1 map every ``direct``/``direct-relaxable`` region (DMA-API domains only)."""
         if domain is None or not iommu_is_dma_domain(domain.type) or dev.iommu is None:
             return
-        for r in dev.iommu.ops.get_resv_regions(dev):
-            if r.type not in (IommuResvType.DIRECT, IommuResvType.DIRECT_RELAXABLE):
+        for r in self.iommu_get_resv_regions(dev):
+            if r.type != IOMMU_RESV_DIRECT and r.type != IOMMU_RESV_DIRECT_RELAXABLE:
                 continue
             if any(s <= r.start < s + ln for s, (_, ln, _) in domain.mappings.items()):
                 continue
@@ -224,9 +239,9 @@ class IommuCore:
         """``ops->probe_device`` + ``ops->device_group`` (+ 6.5+: ``iommu_device_link``)."""
         unit = ops.probe_device(dev)
         dev.iommu = DevIommu(ops, unit)
-        dev.iommu.require_direct = any(
-            r.type == IommuResvType.DIRECT for r in ops.get_resv_regions(dev)
-        )
+        dev.iommu.require_direct = IOMMU_RESV_DIRECT in [
+            r.type for r in self.iommu_get_resv_regions(dev)
+        ]
         if self.model == "6.12":
             unit.iommu_device_link(dev)
         try:
@@ -310,6 +325,13 @@ class IommuCore:
     def bus_iommu_probe(self, devices: list[KernelDevice]) -> None:
         """``bus_iommu_probe()``: group every device, then per group choose the default
         domain, create direct mappings and attach all members."""
+        self._resv_memo = {}
+        try:
+            self._bus_iommu_probe(devices)
+        finally:
+            self._resv_memo = None
+
+    def _bus_iommu_probe(self, devices: list[KernelDevice]) -> None:
         new_groups: list[IommuGroup] = []
         listed: set[int] = set()  # ids of the groups in new_groups
         for dev in devices:

@@ -10,10 +10,11 @@ dropped (``iommu_group_release``: the directory disappears and the id returns to
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from iommush.vfs import Attribute, Dir, Link
+from iommush.vfs.node import LazyDir, Node
 
 from .domain import IommuDomain, domain_type_name
 from .lockdep import KernelLock
@@ -25,13 +26,21 @@ if TYPE_CHECKING:
 
 __all__ = ["GroupDevice", "IommuGroup"]
 
+#: The entries ``iommu_group_alloc`` makes in a group's directory.
+_GROUP_FILES = frozenset({"devices", "reserved_regions", "type"})
 
-@dataclass(eq=False)
+
 class GroupDevice:
     """``struct group_device``: a member and the name of its ``devices/`` link."""
 
-    dev: KernelDevice
-    name: str
+    __slots__ = ("dev", "name")
+
+    def __init__(self, dev: KernelDevice, name: str) -> None:
+        self.dev = dev
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"GroupDevice(dev={self.dev!r}, name={self.name!r})"
 
 
 class IommuGroup:
@@ -52,15 +61,37 @@ class IommuGroup:
         self.refcount = 0
         self.mutex = KernelLock(core.kernel.lockdep, "&group->mutex", "group->mutex")
         self.kobj: Dir | None = None
+        #: ``devices/``, made with the rest of the directory (see :meth:`sysfs_add`).
         self.devices_kobj: Dir | None = None
+        #: Until then, the links it will hold: name -> member.
+        self._links: dict[str, KernelDevice] = {}
 
     # -- sysfs ---------------------------------------------------------------------
     def sysfs_add(self, groups_kset: Dir, store_type: Callable[[bytes], int]) -> None:
-        """``iommu_group_alloc`` steps 3-4: the directory and its three entries."""
-        self.kobj = groups_kset.add(Dir(str(self.id)))
-        self.devices_kobj = self.kobj.add(Dir("devices"))
-        self.kobj.add(Attribute("reserved_regions", 0o444, show=self.show_resv_regions))
-        self.kobj.add(Attribute("type", 0o644, show=self.show_type, store=store_type))
+        """``iommu_group_alloc`` steps 3-4: the directory and its three entries.
+
+        The entries are put in the directory the first time anyone looks at it (most
+        groups of a big machine never are); the members' links are kept until then."""
+        kobj = LazyDir(str(self.id))
+        self.kobj = groups_kset.add(kobj)
+        kobj.defer(partial(self._sysfs_fill, store_type), _GROUP_FILES, 1)
+
+    def _sysfs_fill(self, store_type: Callable[[bytes], int], kobj: Dir) -> None:
+        devices = Dir("devices")
+        for name, dev in self._links.items():
+            devices.add(Link(name, dev.kobj))
+        self._links = {}
+        kobj.add(devices)
+        if kobj is self.kobj:  # (not for the directory of a released group)
+            self.devices_kobj = devices
+        kobj.add(Attribute("reserved_regions", 0o444, show=self.show_resv_regions))
+        kobj.add(Attribute("type", 0o644, show=self.show_type, store=store_type))
+
+    def device_links(self) -> dict[str, Node | None]:
+        """The links of ``devices/``: name -> target (also before the directory exists)."""
+        if self.devices_kobj is None:
+            return {name: dev.kobj for name, dev in self._links.items()}
+        return {name: getattr(n, "target", None) for name, n in self.devices_kobj.children.items()}
 
     def sysfs_remove(self) -> None:
         """``iommu_group_release``: the kobject goes, and with it the directory."""
@@ -77,20 +108,28 @@ class IommuGroup:
 
     def add_links(self, dev: KernelDevice) -> str:
         """Create ``<dev>/iommu_group`` then ``devices/<name>`` (``.0``, ``.1`` on a clash)."""
-        assert self.kobj is not None and self.devices_kobj is not None
+        assert self.kobj is not None
         dev.kobj.add(Link("iommu_group", self.kobj))
+        devices = self.devices_kobj
+        taken = devices.children if devices is not None else self._links
         name = dev.name
         i = 0
-        while self.devices_kobj.get(name) is not None:
+        while name in taken:
             name = f"{dev.name}.{i}"
             i += 1
-        self.devices_kobj.add(Link(name, dev.kobj))
+        if devices is None:  # not made yet: the link comes with it
+            self._links[name] = dev
+        else:
+            devices.add(Link(name, dev.kobj))
         return name
 
     def remove_links(self, gdev: GroupDevice) -> None:
         """Remove ``devices/<name>`` and the device's ``iommu_group`` link."""
-        if self.devices_kobj is not None and self.devices_kobj.get(gdev.name) is not None:
-            self.devices_kobj.remove(gdev.name)
+        if self.devices_kobj is not None:
+            if self.devices_kobj.get(gdev.name) is not None:
+                self.devices_kobj.remove(gdev.name)
+        elif self.kobj is not None:
+            self._links.pop(gdev.name, None)
         if gdev.dev.kobj.get("iommu_group") is not None:
             gdev.dev.kobj.remove("iommu_group")
 
@@ -109,7 +148,7 @@ class IommuGroup:
             dev = gdev.dev
             if dev.iommu is None:
                 break
-            for r in dev.iommu.ops.get_resv_regions(dev):
+            for r in self.core.iommu_get_resv_regions(dev):
                 iommu_insert_resv_region(r, regions)
         return regions
 

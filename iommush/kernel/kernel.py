@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import errno
 import gc
-from typing import NamedTuple
+from importlib import import_module
+from typing import TYPE_CHECKING, NamedTuple
 
 from iommush.vfs import Attribute, Device, DeviceOps, Dir, OpenFile, VirtualFS
 
@@ -21,12 +22,6 @@ from .dma_mapping import DmaSubsystem
 from .driver_core import DriverCore
 from .drivers import DriverBehaviour
 from .errors import EPROBE_DEFER, KernelError
-from .hw.amd import AmdIommu
-from .hw.base import IommuOps
-from .hw.intel import IntelIommu
-from .hw.legacy import LegacyIommu
-from .hw.smmuv3 import ArmSmmuV3
-from .hw.virtio import VirtioIommu
 from .iommu_core import IommuCore
 from .iommu_group import IommuGroup
 from .lockdep import Lockdep
@@ -40,15 +35,28 @@ from .sysfs import Sysfs
 from .trace import Tracefs
 from .version import KernelVersion
 
+if TYPE_CHECKING:
+    from .hw.base import IommuOps
+    from .vfio import VfioSubsystem
+
 __all__ = ["Kernel", "UtsName", "boot"]
 
+#: The IOMMU drivers by the name a machine's units give (``IommuUnitSpec.driver``): the
+#: module under ``hw`` and the class, imported when a machine has such a unit.
 _OPS = {
-    "intel": IntelIommu,
-    "amd": AmdIommu,
-    "arm-smmu-v3": ArmSmmuV3,
-    "virtio-iommu": VirtioIommu,
-    "legacy": LegacyIommu,
+    "intel": ("intel", "IntelIommu"),
+    "amd": ("amd", "AmdIommu"),
+    "arm-smmu-v3": ("smmuv3", "ArmSmmuV3"),
+    "virtio-iommu": ("virtio", "VirtioIommu"),
+    "legacy": ("legacy", "LegacyIommu"),
 }
+
+
+def _iommu_driver(name: str) -> type[IommuOps]:
+    """The ``IommuOps`` class of the IOMMU driver ``name``."""
+    module, cls = _OPS[name]
+    ops: type[IommuOps] = getattr(import_module(f"{__package__}.hw.{module}"), cls)
+    return ops
 
 
 class UtsName(NamedTuple):
@@ -103,13 +111,21 @@ class Kernel:
         self.pci = PciSubsystem(self, spec.pci)
         pci_dir.add(Attribute("rescan", 0o200, store=self.pci.bus_rescan_store))
         self.drivers = DriverBehaviour(self)
-        from .vfio import VfioSubsystem
-
-        self.vfio = VfioSubsystem(self)
+        self._vfio: VfioSubsystem | None = None
         self.extra_drivers = self._extra_drivers()
         self.modules = ModuleLoader(self, self.extra_drivers)
         self.iommu_class = self.sysfs.class_dir("iommu")
         self._build_static()
+
+    @property
+    def vfio(self) -> VfioSubsystem:
+        """VFIO's state (``vfio.ko``), made when first needed: most boots load no VFIO."""
+        vfio = self._vfio
+        if vfio is None:
+            from .vfio import VfioSubsystem
+
+            vfio = self._vfio = VfioSubsystem(self)
+        return vfio
 
     # -- construction ------------------------------------------------------------------
     def _extra_drivers(self) -> dict[str, PciDriverInfo]:
@@ -186,14 +202,14 @@ class Kernel:
                 continue
             if name == "amd" and self.boot_params.amd_iommu_off:
                 continue
-            enabled.append(_OPS[name](self, units))
+            enabled.append(_iommu_driver(name)(self, units))
         self.iommu.ops = enabled
         self._tick(0.004)
         for ops in enabled:
             for line in ops.early_log():
                 p.printk(line)
         self._tick(1.93)
-        for seg in sorted({f.segment for f in self.spec.pci} or {0}):
+        for seg in sorted(self.pci.hw_segments() or {0}):
             p.printk(f"PCI host bridge to bus {seg:04x}:00")
             p.printk(f"pci_bus {seg:04x}:00: root bus resource [bus 00-ff]")
             new: list[PciDev] = []

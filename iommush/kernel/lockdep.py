@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import zlib
 from collections import deque
+from functools import partial
 from typing import NamedTuple
 
 from .printk import KERN_WARNING, PrintkRing
@@ -83,6 +84,10 @@ class HeldLock(NamedTuple):
     site: str
 
 
+#: ``HeldLock((lock, site))`` without the Python-level ``__new__``: taken on every lock.
+_new_held_lock = partial(tuple.__new__, HeldLock)
+
+
 class KernelLock:
     """A sleeping lock (``struct mutex``) known to lockdep.
 
@@ -90,13 +95,18 @@ class KernelLock:
     instances that share one ``lock_class_key`` (``group->mutex``, ``device_lock``).
     """
 
+    __slots__ = ("lockdep", "name", "lock_class", "owner", "instance")
+
     def __init__(self, lockdep: Lockdep, name: str, lock_class: str) -> None:
         self.lockdep = lockdep
         self.name = name
         self.lock_class = lock_class
         self.owner: tuple[str, int] | None = None
-        self.instance = lockdep._new_instance_address()
-        lockdep._register_class(lock_class, name)
+        # the address reports print: one ``struct mutex`` after another
+        lockdep._instances += 1
+        self.instance = 0xFFFF888100000000 + lockdep._instances * 0x2A8 + 0xA8
+        if lock_class not in lockdep._class_names:
+            lockdep._register_class(lock_class, name)
 
     @property
     def is_locked(self) -> bool:
@@ -113,29 +123,32 @@ class KernelLock:
 
     def held(self, site: str) -> _Guard:
         """Hold the lock for the ``with`` block (``guard(mutex)``)."""
-        return _Guard(self, site)
+        return _new_guard((self, site))
 
     def __repr__(self) -> str:
         state = f"held by {self.owner[0]}/{self.owner[1]}" if self.owner else "free"
         return f"<KernelLock {self.name} ({self.lock_class}) {state}>"
 
 
-class _Guard:
+class _Guard(NamedTuple):
     """The ``with`` block of :meth:`KernelLock.held`: lock on entry, unlock on exit (also
-    when the block raises). A plain class: every probe of a big machine takes a few."""
+    when the block raises). A tuple made without a Python-level ``__new__``
+    (:data:`_new_guard`): every probe of a big machine takes a few."""
 
-    __slots__ = ("lock", "site")
-
-    def __init__(self, lock: KernelLock, site: str) -> None:
-        self.lock = lock
-        self.site = site
+    lock: KernelLock
+    site: str
 
     def __enter__(self) -> KernelLock:
-        self.lock.lock(self.site)
-        return self.lock
+        lock = self.lock
+        lock.lockdep.lock_acquire(lock, self.site)
+        return lock
 
     def __exit__(self, *exc: object) -> None:
-        self.lock.unlock()
+        lock = self.lock
+        lock.lockdep.lock_release(lock)
+
+
+_new_guard = partial(tuple.__new__, _Guard)
 
 
 class Lockdep:
@@ -162,9 +175,16 @@ class Lockdep:
         self._task: tuple[str, int] = ("swapper/0", 1)
         self._cpu = 0
         self._held: dict[tuple[str, int], list[HeldLock]] = {}
+        #: ``self._held[self._task]``: the current task's stack.
+        self._cur_held = self._held.setdefault(self._task, [])
+        #: Classes whose one-lock chain ``(class,)`` is recorded.
+        self._alone: set[str] = set()
         self._class_names: dict[str, str] = {}
         self._after: dict[str, dict[str, list[LockSite]]] = {}
         self._chains: dict[tuple[str, ...], None] = {}
+        #: Acquisitions already validated, as (chain, held lock's site, site, task):
+        #: validating the same one again records and reports nothing new.
+        self._validated: set[tuple[tuple[str, ...], str, str, tuple[str, int]]] = set()
         self._reported: set[tuple[str, str]] = set()
         self._reports: list[str] = []
         self._instances = 0
@@ -179,6 +199,7 @@ class Lockdep:
         """The task (``current``) whose lock calls follow."""
         self._task = (comm[:15], pid)
         self._cpu = cpu
+        self._cur_held = self._held.setdefault(self._task, [])
 
     @property
     def current_task(self) -> tuple[str, int]:
@@ -188,10 +209,6 @@ class Lockdep:
     def held_locks(self, task: tuple[str, int] | None = None) -> list[HeldLock]:
         """The held-lock stack of ``task`` (default: the current one), outermost first."""
         return list(self._held.get(task or self._task, []))
-
-    def _new_instance_address(self) -> int:
-        self._instances += 1
-        return 0xFFFF888100000000 + self._instances * 0x2A8 + 0xA8
 
     def _register_class(self, lock_class: str, name: str) -> None:
         self._class_names.setdefault(lock_class, name)
@@ -205,26 +222,46 @@ class Lockdep:
     def lock_acquire(self, lock: KernelLock, site: str) -> None:
         """``lock_acquire`` + ``__mutex_lock``: validate, then take ``lock`` or refuse."""
         task = self._task
-        held = self._held.setdefault(task, [])
+        held = self._cur_held
         if self.debug_locks:
-            self._validate(lock, site, held)
-        if lock.owner is not None:
-            if lock.owner == task:
+            if not held:
+                # nothing held: the chain is the lock alone, there is no dependency
+                if lock.lock_class not in self._alone:
+                    self._alone.add(lock.lock_class)
+                    self._chains.setdefault((lock.lock_class,), None)
+            else:
+                # the lookup of lockdep's chain hash: a known acquisition adds nothing
+                chain: tuple[str, ...]
+                if len(held) == 1:
+                    chain = (held[0].lock.lock_class, lock.lock_class)
+                else:
+                    chain = (*[h.lock.lock_class for h in held], lock.lock_class)
+                key = (chain, held[-1].site, site, task)
+                if key not in self._validated:
+                    self._validate(lock, site, held)
+                    self._validated.add(key)
+        owner = lock.owner
+        if owner is not None:
+            if owner == task:
                 raise RuntimeError(f"{task[0]}/{task[1]} takes {lock.name} again at {site}")
-            raise LockContended(lock, lock.owner)
+            raise LockContended(lock, owner)
         lock.owner = task
-        held.append(HeldLock(lock, site))
+        held.append(_new_held_lock((lock, site)))
 
     def lock_release(self, lock: KernelLock) -> None:
         """``lock_release``: drop ``lock`` from the current task's held stack."""
-        task = self._task
-        held = self._held.get(task, [])
+        held = self._cur_held
+        if held and held[-1].lock is lock:
+            held.pop()
+            lock.owner = None
+            return
         for i in range(len(held) - 1, -1, -1):
             if held[i].lock is lock:
                 del held[i]
                 lock.owner = None
                 return
-        raise RuntimeError(f"{task[0]}/{task[1]} releases {lock.name}, which it does not hold")
+        comm, pid = self._task
+        raise RuntimeError(f"{comm}/{pid} releases {lock.name}, which it does not hold")
 
     def _validate(self, lock: KernelLock, site: str, held: list[HeldLock]) -> None:
         """``validate_chain``: record the chain, check recursion, add the new dependency."""

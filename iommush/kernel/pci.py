@@ -173,7 +173,7 @@ class PciDev(KernelDevice):
     def multifunction(self) -> bool:
         """``dev->multifunction``: the header bit of function 0; ``pci_scan_slot`` sets it
         on every other function of a multifunction slot."""
-        if self.fn > 0:
+        if self.devfn & 7:  # a function other than 0
             return True
         if self.spec.multifunction is not None:
             return self.spec.multifunction
@@ -258,10 +258,12 @@ def _own_copy(spec: PciFunctionSpec) -> PciFunctionSpec:
     """The device's own copy of its hardware description: a shallow copy whose mutable
     values (the lists) are copied too, so later changes to the machine's spec do not
     reach the scanned device (what ``copy.deepcopy`` gives, without its cost)."""
-    new = copy.copy(spec) if type(spec) is not PciFunctionSpec else object.__new__(PciFunctionSpec)
-    state = new.__dict__
-    if not state:
-        state.update(spec.__dict__)
+    if type(spec) is PciFunctionSpec:
+        new = object.__new__(PciFunctionSpec)
+        state = new.__dict__ = spec.__dict__.copy()
+    else:
+        new = copy.copy(spec)
+        state = new.__dict__
     for name in _MUTABLE_SPEC_FIELDS:
         value = state.get(name)
         if value is not None:

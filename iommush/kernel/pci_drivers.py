@@ -12,15 +12,14 @@ Unknown drivers of imported machines get :meth:`PciDriverInfo.for_devices`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 __all__ = ["PCI_ANY_ID", "PCI_DRIVERS", "PciDeviceId", "PciDriverInfo", "MODULE_DEPS"]
 
 PCI_ANY_ID = 0xFFFFFFFF
 
 
-@dataclass(frozen=True)
-class PciDeviceId:
+class PciDeviceId(NamedTuple):
     """``struct pci_device_id`` (``override_only``: matches only through driver_override)."""
 
     vendor: int = PCI_ANY_ID
@@ -43,8 +42,7 @@ class PciDeviceId:
         )
 
 
-@dataclass(frozen=True)
-class PciDriverInfo:
+class PciDriverInfo(NamedTuple):
     """A PCI driver as the catalog describes it."""
 
     name: str
@@ -58,7 +56,7 @@ class PciDriverInfo:
     #: Messages printed once when the module loads (``pr_info`` in module_init).
     init_log: tuple[str, ...] = ()
     #: Modules that must be loaded first (``modprobe`` loads them, ``rmmod`` refuses).
-    depends: tuple[str, ...] = field(default=())
+    depends: tuple[str, ...] = ()
 
     @property
     def builtin(self) -> bool:

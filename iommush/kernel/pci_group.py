@@ -33,9 +33,9 @@ __all__ = [
 
 def pci_acs_enabled(pdev: PciDev) -> bool:
     """``pci_acs_enabled(pdev, REQ_ACS_FLAGS)``."""
-    if not pdev.pci_is_pcie():
-        return False
     t = pdev.pcie_type
+    if t is None:  # not PCI Express
+        return False
     if t == PCI_EXP_TYPE_PCI_BRIDGE:
         return False
     if t in (PCI_EXP_TYPE_DOWNSTREAM, PCI_EXP_TYPE_ROOT_PORT):
@@ -51,25 +51,26 @@ def pci_acs_path_enabled(start: PciDev) -> bool:
     while True:
         if not pci_acs_enabled(pdev):
             return False
-        if pdev.bus.is_root() or pdev.bus.self is None:
+        up = pdev.bus.self
+        if up is None or pdev.bus.is_root():
             return True
-        pdev = pdev.bus.self
+        pdev = up
 
 
 def pci_for_each_dma_alias(pdev: PciDev, fn: Callable[[PciDev, int], bool]) -> bool:
     """``pci_for_each_dma_alias()``: the device, its quirk aliases, then the requester
     IDs bridges on the way up substitute. Stops when ``fn`` returns True."""
-    if fn(pdev, (pdev.bus.number << 8) | pdev.devfn):
+    bus = pdev.bus
+    if fn(pdev, (bus.number << 8) | pdev.devfn):
         return True
     for devfn in pdev.dma_alias_devfns():
-        if fn(pdev, (pdev.bus.number << 8) | devfn):
+        if fn(pdev, (bus.number << 8) | devfn):
             return True
-    bus = pdev.bus
-    while not bus.is_root() and bus.parent is not None:
+    while bus.parent is not None:  # up to the root bus
         tmp = bus.self
         if tmp is not None:
-            if tmp.pci_is_pcie():
-                t = tmp.pcie_type
+            t = tmp.pcie_type
+            if t is not None:  # PCI Express
                 if t in (PCI_EXP_TYPE_ROOT_PORT, PCI_EXP_TYPE_UPSTREAM, PCI_EXP_TYPE_DOWNSTREAM):
                     pass
                 elif t == PCI_EXP_TYPE_PCI_BRIDGE:
@@ -152,7 +153,7 @@ def pci_device_group(pdev: PciDev, alloc: Callable[[], IommuGroup]) -> IommuGrou
         return found[0]
     pdev = last[0]
     bus = pdev.bus
-    while not bus.is_root() and bus.parent is not None:
+    while bus.parent is not None:  # up to the root bus
         if bus.self is not None:
             if pci_acs_path_enabled(bus.self):
                 break

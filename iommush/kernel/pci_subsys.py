@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Iterator
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from iommush.vfs import Attribute, Dir, Link
@@ -22,6 +23,8 @@ __all__ = ["PciSubsystem", "kstrtou16"]
 
 
 _DIGITS = "0123456789abcdef"
+#: The sort key of a bus's functions: (slot, function).
+_slot_fn = itemgetter(0, 1)
 
 
 def kstrtou16(buf: bytes) -> int | None:
@@ -57,13 +60,14 @@ class PciSubsystem:
         self._hw_by_bus: dict[tuple[int, int], list[PciFunctionSpec]] = {}
         #: Bridges by the secondary bus they lead to (the first one listed).
         self._hw_bridge_to: dict[int, PciFunctionSpec] = {}
+        by_bus: dict[tuple[int, int], list[tuple[int, int, PciFunctionSpec]]] = {}
         for f in self.hardware:
-            seg, bus, _, _ = f.location()
-            self._hw_by_bus.setdefault((seg, bus), []).append(f)
+            seg, bus, slot, fn = f.location()
+            by_bus.setdefault((seg, bus), []).append((slot, fn, f))
             if f.secondary_bus is not None:
                 self._hw_bridge_to.setdefault(f.secondary_bus, f)
-        for funcs in self._hw_by_bus.values():
-            funcs.sort(key=lambda f: f.location()[2:])
+        for where, funcs in by_bus.items():
+            self._hw_by_bus[where] = [f for _, _, f in sorted(funcs, key=_slot_fn)]
         self.roots: dict[int, PciBus] = {}
         #: Devices in ``device_add`` order (the bus klist ``bus_for_each_dev`` walks).
         self.devices: list[PciDev] = []
@@ -72,11 +76,19 @@ class PciSubsystem:
         #: :meth:`devices_in_order` as of the last change to the topology.
         self._order: list[PciDev] | None = None
         self.class_bus_dir: Dir = kernel.sysfs.class_dir("pci_bus")
+        #: ``/sys/bus/pci``: every device's ``subsystem`` link points there.
+        self.bus_type_dir: Dir = kernel.sysfs.bus_dir("pci")
+        #: Enumeration lines name the device type (the release does not change).
+        self._type_suffix = kernel.version.pci_type_suffix
         self.quiet = False
 
     # -- lookup --------------------------------------------------------------------
     def hw_functions(self, segment: int) -> list[PciFunctionSpec]:
         return [f for f in self.hardware if f.segment == segment]
+
+    def hw_segments(self) -> set[int]:
+        """The PCI segments the hardware has functions in."""
+        return {segment for segment, _ in self._hw_by_bus}
 
     def hw_on_bus(self, segment: int, bus: int) -> list[PciFunctionSpec]:
         """The hardware functions on one bus, in (slot, function) order."""
@@ -182,28 +194,28 @@ class PciSubsystem:
         dev = PciDev(k, spec, bus)
         if physfn is not None:
             dev.is_virtfn, dev.physfn = True, physfn
-        hdr = 1 if dev.is_bridge else 0
+        is_bridge = dev.is_bridge
         if not self.quiet:
             line = (
-                f"pci {dev.name}: [{dev.vendor:04x}:{dev.device:04x}] type {hdr:02x} "
-                f"class 0x{dev.class_code:06x}"
+                f"pci {dev.name}: [{dev.vendor:04x}:{dev.device:04x}] type "
+                f"{'01' if is_bridge else '00'} class 0x{dev.class_code:06x}"
             )
-            if k.version.pci_type_suffix:
+            if self._type_suffix:
                 line += f" {dev.pci_type_str()}"
             k.printk.printk(line)
-            if dev.is_bridge:
+            if is_bridge:
                 k.printk.printk(f"pci {dev.name}: PCI bridge to [bus {spec.secondary_bus:02x}]")
         parent = physfn.kobj.parent if physfn is not None else self._bus_dir(bus)
         assert parent is not None
         parent.add(dev.kobj)
-        pci_create_sysfs_dev_files(dev, k.sysfs.bus_dir("pci"))
+        pci_create_sysfs_dev_files(dev, self.bus_type_dir)
         k.driver_core.devices_dir.add(Link(dev.name, dev.kobj))
         bus.add_device(dev)
         self._order = None
         self.devices.append(dev)
         self._by_name.setdefault(dev.name, dev)
         dev.registered = True
-        if dev.is_bridge:
+        if is_bridge:
             self._add_child_bus(dev)
         k.iommu_notify_add(dev)
         return dev

@@ -11,7 +11,6 @@ from iommush.vfs import PAGE_SIZE, Attribute, Dir, Link
 from iommush.vfs.node import LazyDir
 
 from .errors import KernelError
-from .pci_caps import pci_create_pcie_attrs
 
 if TYPE_CHECKING:
     from .pci import PciDev
@@ -151,6 +150,8 @@ def pci_create_sysfs_dev_files(dev: PciDev, subsystem: Dir) -> None:
 
 
 def _pci_sysfs_fill(dev: PciDev, subsystem: Dir) -> None:
+    from .pci_caps import pci_create_pcie_attrs  # (used when a device's files are made)
+
     k = dev.kernel
     d = dev.kobj
     s = dev.spec

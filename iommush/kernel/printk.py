@@ -17,6 +17,7 @@ full the oldest records are overwritten.
 from __future__ import annotations
 
 from collections import deque
+from functools import partial
 from typing import NamedTuple
 
 from .clock import NSEC_PER_SEC, VirtualClock, seconds_to_ns
@@ -72,6 +73,10 @@ class PrintkRecord(NamedTuple):
     time: float
     level: int
     text: str
+
+
+#: ``PrintkRecord(time, level, text)`` without the Python-level ``__new__``.
+_new_record = partial(tuple.__new__, PrintkRecord)
 
 
 def format_timestamp(seconds: float) -> str:
@@ -160,11 +165,18 @@ class PrintkRing:
         if text.endswith("\n"):
             text = text[:-1]
         now = self.clock.now()
-        if "\n" not in text:
-            self._store(PrintkRecord(now, level, text))
+        if "\n" in text:
+            for line in text.split("\n"):
+                self._store(PrintkRecord(now, level, line))
             return
-        for line in text.split("\n"):
-            self._store(PrintkRecord(now, level, line))
+        # one line (nearly every call): _store, inlined
+        size = (len(text) if text.isascii() else len(text.encode())) + _RECORD_OVERHEAD
+        ring = self._ring
+        ring.append((self._next_seq, _new_record((now, level, text)), size))
+        self._next_seq += 1
+        self._bytes += size
+        while self._bytes > self.log_buf_len and len(ring) > 1:
+            self._bytes -= ring.popleft()[2]
 
     def _store(self, rec: PrintkRecord) -> None:
         text = rec.text

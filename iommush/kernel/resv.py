@@ -12,8 +12,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
 from enum import IntEnum
+from typing import NamedTuple
 
 __all__ = [
     "IOMMU_CACHE",
@@ -21,6 +21,11 @@ __all__ = [
     "IOMMU_NOEXEC",
     "IOMMU_PRIV",
     "IOMMU_READ",
+    "IOMMU_RESV_DIRECT",
+    "IOMMU_RESV_DIRECT_RELAXABLE",
+    "IOMMU_RESV_MSI",
+    "IOMMU_RESV_RESERVED",
+    "IOMMU_RESV_SW_MSI",
     "IOMMU_WRITE",
     "IommuResvRegion",
     "IommuResvType",
@@ -51,6 +56,14 @@ class IommuResvType(IntEnum):
     SW_MSI = 4  #: IOMMU_RESV_SW_MSI: software-managed MSI window (translated)
 
 
+#: The members as plain constants, under the kernel's names (a module global is read
+#: much faster than an enum member, and the probe paths compare types per device).
+IOMMU_RESV_DIRECT = IommuResvType.DIRECT
+IOMMU_RESV_DIRECT_RELAXABLE = IommuResvType.DIRECT_RELAXABLE
+IOMMU_RESV_RESERVED = IommuResvType.RESERVED
+IOMMU_RESV_MSI = IommuResvType.MSI
+IOMMU_RESV_SW_MSI = IommuResvType.SW_MSI
+
 #: ``iommu_group_resv_type_string[]``: both MSI kinds print as ``msi``.
 iommu_group_resv_type_string: dict[IommuResvType, str] = {
     IommuResvType.DIRECT: "direct",
@@ -61,19 +74,22 @@ iommu_group_resv_type_string: dict[IommuResvType, str] = {
 }
 
 
-@dataclass(frozen=True)
-class IommuResvRegion:
-    """``struct iommu_resv_region``: ``length`` bytes from ``start``, ``prot``, ``type``."""
-
+class _ResvRegionFields(NamedTuple):
     start: int
     length: int
     prot: int
     type: IommuResvType
 
-    def __post_init__(self) -> None:
-        if not 0 <= self.start <= _U64 or not 0 <= self.length <= _U64:
+
+class IommuResvRegion(_ResvRegionFields):
+    """``struct iommu_resv_region``: ``length`` bytes from ``start``, ``prot``, ``type``."""
+
+    __slots__ = ()
+
+    def __new__(cls, start: int, length: int, prot: int, type: int) -> IommuResvRegion:
+        if not 0 <= start <= _U64 or not 0 <= length <= _U64:
             raise ValueError("a reserved region lies within the 64-bit address space")
-        object.__setattr__(self, "type", IommuResvType(self.type))
+        return super().__new__(cls, start, length, prot, IommuResvType(type))
 
     @property
     def end(self) -> int:
@@ -95,6 +111,9 @@ def iommu_insert_resv_region(new: IommuResvRegion, regions: list[IommuResvRegion
     3. The stack becomes the list.
     """
     nr = new  # the kernel's kmemdup: regions are immutable here, so sharing is copying
+    if not regions:
+        regions.append(nr)  # nothing to sort against or merge with
+        return
     index = len(regions)
     for i, it in enumerate(regions):
         if nr.start < it.start or (nr.start == it.start and nr.type <= it.type):
@@ -118,7 +137,7 @@ def iommu_insert_resv_region(new: IommuResvRegion, regions: list[IommuResvRegion
             stack.append(it)
         else:
             length = (max(top_end, it_end) - top.start + 1) & _U64
-            stack[top_i] = replace(top, length=length)
+            stack[top_i] = top._replace(length=length)
     regions[:] = stack
 
 

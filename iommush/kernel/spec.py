@@ -12,7 +12,8 @@ Addresses and ids are ints; names are strings as the kernel prints them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from reprlib import recursive_repr
 from typing import Literal
 
 __all__ = [
@@ -56,8 +57,28 @@ def parse_bdf(name: str) -> tuple[int, int, int, int]:
     return seg, b, s, f
 
 
-@dataclass
-class PciFunctionSpec:
+class _Record:
+    """``repr`` and ``==`` of the classes below, made from their fields: what ``@dataclass``
+    generates, without compiling code for every class when the module is imported."""
+
+    __slots__ = ()
+
+    @recursive_repr()
+    def __repr__(self) -> str:
+        values = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)  # type: ignore[arg-type]
+        return f"{type(self).__qualname__}({values})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        names = [f.name for f in fields(self) if f.compare]  # type: ignore[arg-type]
+        return tuple(getattr(self, n) for n in names) == tuple(getattr(other, n) for n in names)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(init=False, repr=False, eq=False)
+class PciFunctionSpec(_Record):
     """One PCI function (``struct pci_dev``) as it is at boot."""
 
     bdf: str
@@ -111,6 +132,71 @@ class PciFunctionSpec:
     #: DRHD/IVHD/VIOT scope, as on a real machine whose listing shows it in no group).
     translated: bool = True
 
+    # (written out: generating it would cost more at import than the rest of the module)
+    def __init__(
+        self,
+        bdf: str,
+        vendor: int = 0x8086,
+        device: int = 0x0000,
+        class_code: int = 0x000000,
+        subsystem_vendor: int = 0x0000,
+        subsystem_device: int = 0x0000,
+        revision: int = 0x00,
+        role: PciRole = "endpoint",
+        secondary_bus: int | None = None,
+        acs: bool = False,
+        multifunction: bool | None = None,
+        external_facing: bool = False,
+        dma_alias_devfns: list[str] | None = None,
+        pasid: bool = False,
+        sriov_totalvfs: int = 0,
+        sriov_vf_device: int = 0,
+        sriov_offset: int = 1,
+        sriov_stride: int = 1,
+        irq: int = 0,
+        driver: str | None = None,
+        driver_override: str | None = None,
+        vendor_name: str = "",
+        device_name: str = "",
+        iommu: str | None = None,
+        can_reset: bool = True,
+        config: bytes | None = None,
+        pcie: bool | None = None,
+        mac: str | None = None,
+        physfn: str | None = None,
+        translated: bool = True,
+    ) -> None:
+        self.bdf = bdf
+        self.vendor = vendor
+        self.device = device
+        self.class_code = class_code
+        self.subsystem_vendor = subsystem_vendor
+        self.subsystem_device = subsystem_device
+        self.revision = revision
+        self.role = role
+        self.secondary_bus = secondary_bus
+        self.acs = acs
+        self.multifunction = multifunction
+        self.external_facing = external_facing
+        self.dma_alias_devfns = [] if dma_alias_devfns is None else dma_alias_devfns
+        self.pasid = pasid
+        self.sriov_totalvfs = sriov_totalvfs
+        self.sriov_vf_device = sriov_vf_device
+        self.sriov_offset = sriov_offset
+        self.sriov_stride = sriov_stride
+        self.irq = irq
+        self.driver = driver
+        self.driver_override = driver_override
+        self.vendor_name = vendor_name
+        self.device_name = device_name
+        self.iommu = iommu
+        self.can_reset = can_reset
+        self.config = config
+        self.pcie = pcie
+        self.mac = mac
+        self.physfn = physfn
+        self.translated = translated
+
     def location(self) -> tuple[int, int, int, int]:
         """``parse_bdf(self.bdf)``, parsed once per name (the cache is not a field, so
         equality, ``repr`` and export see only the dataclass fields)."""
@@ -142,8 +228,8 @@ class PciFunctionSpec:
         return self.secondary_bus is not None
 
 
-@dataclass
-class PlatformDeviceSpec:
+@dataclass(repr=False, eq=False)
+class PlatformDeviceSpec(_Record):
     """A platform (non-PCI) device behind an IOMMU, e.g. an SMMU-attached DMA engine."""
 
     name: str
@@ -154,8 +240,8 @@ class PlatformDeviceSpec:
     compatible: str = ""
 
 
-@dataclass
-class IommuUnitSpec:
+@dataclass(init=False, repr=False, eq=False)
+class IommuUnitSpec(_Record):
     """One hardware IOMMU (``struct iommu_device``): a DMAR unit, an IVHD, an SMMUv3, ..."""
 
     name: str  # dmar0, ivhd0, smmu3.0x0000000009050000, virtio0
@@ -181,9 +267,40 @@ class IommuUnitSpec:
     #: virtio-iommu: regions the device reports in its probe (start, end, kind).
     probe_regions: list[ReservedRegionSpec] = field(default_factory=list)
 
+    # (written out: generating it would cost more at import than the rest of the module)
+    def __init__(
+        self,
+        name: str,
+        driver: IommuDriverName,
+        pci_function: str | None = None,
+        base_address: int = 0,
+        scope_buses: list[tuple[int, int]] | None = None,
+        scope_devices: list[str] | None = None,
+        pass_through: bool = True,
+        cap: int = 0,
+        ecap: int = 0,
+        version: str = "1:0",
+        pgsize_bitmap: int = 0x40201000,
+        address_width: int = 48,
+        probe_regions: list[ReservedRegionSpec] | None = None,
+    ) -> None:
+        self.name = name
+        self.driver = driver
+        self.pci_function = pci_function
+        self.base_address = base_address
+        self.scope_buses = [] if scope_buses is None else scope_buses
+        self.scope_devices = [] if scope_devices is None else scope_devices
+        self.pass_through = pass_through
+        self.cap = cap
+        self.ecap = ecap
+        self.version = version
+        self.pgsize_bitmap = pgsize_bitmap
+        self.address_width = address_width
+        self.probe_regions = [] if probe_regions is None else probe_regions
 
-@dataclass
-class ReservedRegionSpec:
+
+@dataclass(repr=False, eq=False)
+class ReservedRegionSpec(_Record):
     """A firmware-described region: Intel RMRR, AMD IVMD, ARM IORT RMR, virtio probe region."""
 
     start: int
@@ -196,8 +313,8 @@ class ReservedRegionSpec:
     writable: bool = True
 
 
-@dataclass
-class GroupSpec:
+@dataclass(repr=False, eq=False)
+class GroupSpec(_Record):
     """A group pinned by the machine (imported machines keep the groups they had)."""
 
     id: int
@@ -207,8 +324,8 @@ class GroupSpec:
     name: str | None = None
 
 
-@dataclass
-class DriverSpec:
+@dataclass(repr=False, eq=False)
+class DriverSpec(_Record):
     """A PCI driver the machine declares beyond the kernel's catalog.
 
     Imported machines bind drivers the model does not know: each becomes an ordinary
@@ -224,8 +341,8 @@ class DriverSpec:
     module: str | None = None
 
 
-@dataclass
-class MachineSpec:
+@dataclass(init=False, repr=False, eq=False)
+class MachineSpec(_Record):
     """Everything needed to boot a machine: the kernel, the hardware, the firmware tables."""
 
     name: str
@@ -254,3 +371,42 @@ class MachineSpec:
     acpi_tables: list[str] | None = None
     #: Where the description came from (a file path, ``--from-sysfs PATH``...).
     source: str = ""
+
+    # (written out: generating it would cost more at import than the rest of the module)
+    def __init__(
+        self,
+        name: str,
+        description: str = "",
+        kernel: str = "6.12",
+        cmdline: str = "",
+        arch: Literal["x86_64", "aarch64"] = "x86_64",
+        hostname: str = "iommush",
+        iommus: list[IommuUnitSpec] | None = None,
+        pci: list[PciFunctionSpec] | None = None,
+        platform: list[PlatformDeviceSpec] | None = None,
+        reserved: list[ReservedRegionSpec] | None = None,
+        groups: list[GroupSpec] | None = None,
+        modules: list[str] | None = None,
+        drivers: list[DriverSpec] | None = None,
+        pci_windows: list[tuple[int, int]] | None = None,
+        memory: int = 16 << 30,
+        acpi_tables: list[str] | None = None,
+        source: str = "",
+    ) -> None:
+        self.name = name
+        self.description = description
+        self.kernel = kernel
+        self.cmdline = cmdline
+        self.arch = arch
+        self.hostname = hostname
+        self.iommus = [] if iommus is None else iommus
+        self.pci = [] if pci is None else pci
+        self.platform = [] if platform is None else platform
+        self.reserved = [] if reserved is None else reserved
+        self.groups = [] if groups is None else groups
+        self.modules = [] if modules is None else modules
+        self.drivers = [] if drivers is None else drivers
+        self.pci_windows = [] if pci_windows is None else pci_windows
+        self.memory = memory
+        self.acpi_tables = acpi_tables
+        self.source = source

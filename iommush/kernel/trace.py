@@ -162,7 +162,8 @@ _U64 = (1 << 64) - 1
 
 # -- event filters (kernel/trace/trace_events_filter.c) ----------------------------------
 _FILTER_OPS = ("==", "!=", "<=", ">=", "<", ">", "&", "~")
-_TOKEN_RE = re.compile(r"""\s*(&&|\|\||==|!=|<=|>=|[<>&~()!]|"[^"]*"|'[^']*'|[^\s&|=!<>~()]+)""")
+#: The tokens of a filter (compiled by ``re`` when the first filter is parsed).
+_TOKEN_RE = r"""\s*(&&|\|\||==|!=|<=|>=|[<>&~()!]|"[^"]*"|'[^']*'|[^\s&|=!<>~()]+)"""
 
 FilterValues = dict[str, "int | str"]
 Predicate = Callable[[FilterValues], bool]
@@ -181,7 +182,7 @@ def _tokenize(text: str) -> list[str]:
     while pos < len(text):
         if text[pos:].strip() == "":
             break
-        m = _TOKEN_RE.match(text, pos)
+        m = re.compile(_TOKEN_RE).match(text, pos)
         if m is None:
             raise ValueError(f"bad filter near {text[pos:]!r}")
         tokens.append(m.group(1))
@@ -471,11 +472,15 @@ class Tracefs:
     # -- tracepoints ---------------------------------------------------------------
     def add_device_to_group(self, gid: int, device: str) -> None:
         """``trace_add_device_to_group(group_id, dev)``."""
+        if not self.enabled.get("add_device_to_group"):
+            return
         text = f"IOMMU: groupID={gid} device={device}"
         self._record("add_device_to_group", text, {"gid": gid, "device": device}, len(device) + 1)
 
     def remove_device_from_group(self, gid: int, device: str) -> None:
         """``trace_remove_device_from_group(group_id, dev)``."""
+        if not self.enabled.get("remove_device_from_group"):
+            return
         text = f"IOMMU: groupID={gid} device={device}"
         self._record(
             "remove_device_from_group", text, {"gid": gid, "device": device}, len(device) + 1
@@ -483,6 +488,8 @@ class Tracefs:
 
     def attach_device_to_domain(self, device: str) -> None:
         """``trace_attach_device_to_domain(dev)``."""
+        if not self.enabled.get("attach_device_to_domain"):
+            return
         self._record(
             "attach_device_to_domain",
             f"IOMMU: device={device}",
@@ -501,6 +508,8 @@ class Tracefs:
 
     def map(self, iova: int, paddr: int, size: int) -> None:
         """``trace_map(iova, paddr, size)``: once per ``iommu_map()`` call."""
+        if not self.enabled.get("map"):
+            return
         iova, paddr, size = iova & _U64, paddr & _U64, size & _U64
         text = (
             f"IOMMU: iova=0x{iova:016x} - 0x{(iova + size) & _U64:016x} "

@@ -10,11 +10,9 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
-__all__ = ["KernelVersion", "Model"]
+__all__ = ["KernelVersion", "Model", "split_release"]
 
 Model = Literal["6.3", "6.4", "6.12"]
 
@@ -24,8 +22,36 @@ _DEBIAN_VERSION = {
 }
 
 
-@dataclass(frozen=True)
-class KernelVersion:
+def _digits(text: str, at: int) -> int:
+    """Where the run of decimal digits starting at ``at`` ends."""
+    while at < len(text) and text[at].isdecimal():
+        at += 1
+    return at
+
+
+def split_release(text: str) -> tuple[str, str, str | None, str] | None:
+    """``re.fullmatch(r"(\\d+)\\.(\\d+)(?:\\.(\\d+))?([-+.~\\w]*)", text)``'s four groups,
+    or None: major, minor, the third number (None if absent) and the rest. Written out
+    because compiling the pattern costs more than booting a small machine does."""
+    end1 = _digits(text, 0)
+    if end1 == 0 or text[end1 : end1 + 1] != ".":
+        return None
+    end2 = _digits(text, end1 + 1)
+    if end2 == end1 + 1:
+        return None
+    third = None
+    rest = end2
+    if text[end2 : end2 + 1] == ".":
+        end3 = _digits(text, end2 + 1)
+        if end3 > end2 + 1:
+            third, rest = text[end2 + 1 : end3], end3
+    suffix = text[rest:]
+    if not all(c in "-+.~_" or c.isalnum() for c in suffix):
+        return None
+    return text[:end1], text[end1 + 1 : end2], third, suffix
+
+
+class KernelVersion(NamedTuple):
     """A parsed release: ``release`` for ``uname -r``, ``model`` the behaviour followed."""
 
     release: str
@@ -42,10 +68,10 @@ class KernelVersion:
         Any release 5.15..6.3 follows the "6.3" rules, 6.4 the "6.4" rules, 6.5 and
         later the "6.12" (``iommu_setup_default_domain``) rules. ValueError otherwise.
         """
-        m = re.fullmatch(r"(\d+)\.(\d+)(?:\.(\d+))?([-+.~\w]*)", text.strip())
+        m = split_release(text.strip())
         if not m:
             raise ValueError(f"not a kernel release: {text!r}")
-        major, minor = int(m.group(1)), int(m.group(2))
+        major, minor = int(m[0]), int(m[1])
         if (major, minor) < (5, 15) or major > 7:
             raise ValueError(f"kernel {text!r} is not modelled (5.15 .. 6.x)")
         model: Model
@@ -56,7 +82,7 @@ class KernelVersion:
         else:
             model = "6.12"
         release = text.strip()
-        if m.group(3) is None and not m.group(4):
+        if m[2] is None and not m[3]:
             release = f"{major}.{minor}.0-iommush"
         build = _DEBIAN_VERSION.get((major, minor), "#1 SMP PREEMPT_DYNAMIC iommush")
         return cls(release, major, minor, model, build)

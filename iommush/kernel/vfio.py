@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 from typing import TYPE_CHECKING
 
-from iommush.uapi import vfio as uapi
 from iommush.vfs import Device, DeviceOps, Dir, OpenFile
 
 from .dma_owner import iommu_group_claim_dma_owner, iommu_group_release_dma_owner
@@ -101,6 +100,9 @@ class VfioContainer(DeviceOps):
         return ranges
 
     def ioctl(self, of: OpenFile, cmd: int, arg: object = None) -> int:
+        # the ioctl ABI, imported when user space first calls (not at boot)
+        from iommush.uapi import vfio as uapi
+
         if cmd == uapi.VFIO_GET_API_VERSION:
             return uapi.VFIO_API_VERSION
         if cmd == uapi.VFIO_CHECK_EXTENSION:
@@ -210,11 +212,15 @@ class VfioGroup(DeviceOps):
         self.opened = True
 
     def status_flags(self) -> int:
+        from iommush.uapi import vfio as uapi
+
         if self.container is not None:
             return uapi.VFIO_GROUP_FLAGS_CONTAINER_SET | uapi.VFIO_GROUP_FLAGS_VIABLE
         return 0 if self.iommu_group.owner_cnt else uapi.VFIO_GROUP_FLAGS_VIABLE
 
     def ioctl(self, of: OpenFile, cmd: int, arg: object = None) -> int:
+        from iommush.uapi import vfio as uapi
+
         if cmd == uapi.VFIO_GROUP_GET_STATUS:
             if not isinstance(arg, uapi.VfioGroupStatus):
                 raise KernelError(errno.EFAULT)

@@ -7,6 +7,7 @@ import errno
 from typing import TYPE_CHECKING
 
 from iommush.vfs import Attribute, Dir, Link
+from iommush.vfs.node import LazyDir
 
 from ..domain import (
     IOMMU_DOMAIN_BLOCKED,
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
 
 __all__ = ["IommuOps", "IommuUnit", "firmware_regions"]
 
+#: The entries of a class device's directory that are made when it is first looked at.
+_UNIT_FILES = frozenset({"devices"})
+
 
 class IommuUnit:
     """``struct iommu_device`` + its class device ``/sys/class/iommu/<name>``."""
@@ -38,13 +42,18 @@ class IommuUnit:
         self.spec = spec
         self.name = name or spec.name
         self.kobj: Dir | None = None
+        #: ``devices/``: made when the class device's directory is first looked at (the
+        #: IOMMU of a big machine translates thousands of devices that nobody lists).
         self.devices_dir: Dir | None = None
+        #: Until then, the links it will hold: name -> device.
+        self._linked: dict[str, KernelDevice] = {}
 
     def iommu_device_sysfs_add(self, parent: Dir, class_dir: Dir, extra: dict[str, Dir]) -> None:
         """``iommu_device_sysfs_add()``: the class device, its ``devices`` group, the
         driver's attribute groups, and the ``/sys/class/iommu`` link."""
-        self.kobj = parent.add(Dir(self.name))
-        self.devices_dir = self.kobj.add(Dir("devices"))
+        kobj = LazyDir(self.name)
+        self.kobj = parent.add(kobj)
+        kobj.defer(self._devices_fill, _UNIT_FILES, 1)
         self.kobj.add(Dir("power"))
         self.kobj.add(Link("subsystem", class_dir))
         self.kobj.add(Attribute("uevent", 0o644, show=lambda: "", store=lambda b: len(b)))
@@ -53,11 +62,22 @@ class IommuUnit:
             self.kobj.add(d)
         class_dir.add(Link(self.name, self.kobj))
 
+    def _devices_fill(self, kobj: Dir) -> None:
+        devices = Dir("devices")
+        for name, dev in self._linked.items():
+            devices.add(Link(name, dev.kobj))
+        self._linked = {}
+        kobj.add(devices)
+        self.devices_dir = devices
+
     def iommu_device_link(self, dev: KernelDevice) -> None:
         """``iommu_device_link()``: ``devices/<dev>`` then the device's ``iommu`` link."""
-        assert self.devices_dir is not None and self.kobj is not None
-        if self.devices_dir.get(dev.name) is None:
-            self.devices_dir.add(Link(dev.name, dev.kobj))
+        assert self.kobj is not None
+        devices = self.devices_dir
+        if devices is None:  # not made yet: the link comes with it
+            self._linked.setdefault(dev.name, dev)
+        elif dev.name not in devices.children:
+            devices.add(Link(dev.name, dev.kobj))
         if dev.kobj.get("iommu") is None:
             dev.kobj.add(Link("iommu", self.kobj))
 
@@ -65,7 +85,9 @@ class IommuUnit:
         """``iommu_device_unlink()``: the device's ``iommu`` link first."""
         if dev.kobj.get("iommu") is not None:
             dev.kobj.remove("iommu")
-        if self.devices_dir is not None and self.devices_dir.get(dev.name) is not None:
+        if self.devices_dir is None:
+            self._linked.pop(dev.name, None)
+        elif self.devices_dir.get(dev.name) is not None:
             self.devices_dir.remove(dev.name)
 
 
@@ -74,6 +96,8 @@ def firmware_regions(
 ) -> list[tuple[ReservedRegionSpec, IommuResvRegion]]:
     """Firmware regions (RMRR, IVMD, IORT RMR) whose scope names ``dev`` or a bridge above
     it (``is_downstream_to_pci_bridge``)."""
+    if not specs:
+        return []
     candidates = [r for r in specs if r.source in sources]
     if not candidates:
         return []

@@ -116,13 +116,15 @@ class IntelIommu(IommuOps):
     def get_resv_regions(self, dev: KernelDevice) -> list[IommuResvRegion]:
         """``intel_iommu_get_resv_regions``."""
         out: list[IommuResvRegion] = []
-        relax = isinstance(dev, PciDev) and (
-            dev.class_code >> 8 == PCI_CLASS_SERIAL_USB
-            or dev.class_code >> 16 == PCI_BASE_CLASS_DISPLAY
-        )
-        for _, r in firmware_regions(self.kernel.spec.reserved, dev, ("rmrr",)):
+        rmrrs = firmware_regions(self.kernel.spec.reserved, dev, ("rmrr",))
+        if rmrrs:
+            relax = isinstance(dev, PciDev) and (
+                dev.class_code >> 8 == PCI_CLASS_SERIAL_USB
+                or dev.class_code >> 16 == PCI_BASE_CLASS_DISPLAY
+            )
             rtype = IommuResvType.DIRECT_RELAXABLE if relax else IommuResvType.DIRECT
-            out.append(IommuResvRegion(r.start, r.length, IOMMU_READ | IOMMU_WRITE, rtype))
+            for _, r in rmrrs:
+                out.append(IommuResvRegion(r.start, r.length, IOMMU_READ | IOMMU_WRITE, rtype))
         if isinstance(dev, PciDev) and dev.class_code >> 8 == PCI_CLASS_BRIDGE_ISA:
             out.append(_ISA_FLOPPY)
         out.append(_IOAPIC_MSI)
