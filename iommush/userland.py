@@ -18,15 +18,14 @@ b'box\\n'
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from iommush.vfs import Dir, File
 
 __all__ = ["User", "DEFAULT_USERS", "populate", "pci_ids_text", "find_user"]
 
 
-@dataclass(frozen=True)
-class User:
+class User(NamedTuple):
     """A line of ``/etc/passwd``."""
 
     name: str

@@ -138,6 +138,37 @@ def test_non_interactive_path_does_not_import_the_repl() -> None:
     assert r.stdout.strip().endswith(b"[]"), r.stdout + r.stderr
 
 
+def test_one_command_loads_only_what_it_uses() -> None:
+    """``iommush -c 'cat FILE'`` imports the ``cat`` utility, not the other utilities, the
+    teaching and lock-lab commands, the machine importers or VFIO (they load on first
+    use; the cold start is measured by benchmarks/shell.py)."""
+    code = (
+        "import sys; from iommush.cli import main\n"
+        "sys.argv=['iommush','-c','cat /sys/kernel/iommu_groups/0/type']\n"
+        "try:\n main()\nexcept SystemExit: pass\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('iommush.'))))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, timeout=60)
+    loaded = set(r.stdout.decode().split())
+    assert "iommush.shell.commands.files" in loaded, r.stderr
+    unwanted = {
+        "iommush.shell.commands.ls",
+        "iommush.shell.commands.lspci",
+        "iommush.shell.commands.awk.main",
+        "iommush.teach.help",
+        "iommush.teach.explain",
+        "iommush.teach.hints",
+        "iommush.locklab.commands",
+        "iommush.locklab.explore",
+        "iommush.dma.command",
+        "iommush.machine.sysfs_import",
+        "iommush.machine.listing",
+        "iommush.machine.host_snapshot",
+        "iommush.kernel.vfio",
+    }
+    assert not loaded & unwanted, sorted(loaded & unwanted)
+
+
 @pytest.mark.parametrize("machine", ["desktop", "vfio-rst", "q35"])
 def test_group_listing_loop_runs_verbatim(machine: str) -> None:
     loop = (

@@ -239,6 +239,22 @@ def parse_size(value: int | str) -> int:
     return int(m.group(1)) << shift
 
 
+#: What a value of each kind must look like (for problems).
+_EXPECTED = {
+    STR: "a string",
+    OPT_STR: "a string",
+    INT: "an integer",
+    OPT_INT: "an integer",
+    BOOL: "true or false",
+    OPT_BOOL: "true or false",
+    STRS: "a list of strings",
+    INTS: "a list of integers",
+    PAIRS: "a list of [integer, integer] pairs",
+    HEX: "a string of hex digits",
+    "size": "a size such as 16G or a number of bytes",
+}
+
+
 class _Loader:
     """One load: collects every problem with its line, then raises them together."""
 
@@ -256,20 +272,6 @@ class _Loader:
 
     def convert(self, table: str, index: int, key: str, kind: str, value: Any, who: str) -> Any:
         """Check one value against its kind; report and return None if it does not fit."""
-        line = self.lines.key(table, index, key)
-        expected = {
-            STR: "a string",
-            OPT_STR: "a string",
-            INT: "an integer",
-            OPT_INT: "an integer",
-            BOOL: "true or false",
-            OPT_BOOL: "true or false",
-            STRS: "a list of strings",
-            INTS: "a list of integers",
-            PAIRS: "a list of [integer, integer] pairs",
-            HEX: "a string of hex digits",
-            "size": "a size such as 16G or a number of bytes",
-        }.get(kind, kind)
         ok = True
         if kind in (STR, OPT_STR):
             ok = isinstance(value, str)
@@ -304,9 +306,12 @@ class _Loader:
             except (ValueError, TypeError):
                 ok = False
         if not ok:
+            expected = _EXPECTED.get(kind, kind)
+            line = self.lines.key(table, index, key)
             self.problem(line, f"{who}: {key} = {value!r}: expected {expected}")
             return None
         if kind in (INT, OPT_INT) and value < 0:
+            line = self.lines.key(table, index, key)
             self.problem(line, f"{who}: {key} = {value}: expected a non-negative integer")
             return None
         return value
@@ -476,10 +481,10 @@ class _Loader:
             if bdf in seen:
                 self.problem(
                     self.lines.key("pci", i, "bdf"),
-                    f"{who}: defined twice (first at line {seen[bdf]})",
+                    f"{who}: defined twice (first at line {self.lines.key('pci', seen[bdf], 'bdf')})",
                 )
                 continue
-            seen[bdf] = self.lines.key("pci", i, "bdf")
+            seen[bdf] = i
             if "class" in f:
                 f["class_code"] = f.pop("class")
             for key, limit in (

@@ -16,13 +16,20 @@ _KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=")
 
 
 class TomlLineIndex:
-    """Where each table, array-of-tables entry and key starts (1-based lines)."""
+    """Where each table, array-of-tables entry and key starts (1-based lines). The source
+    is scanned when a line is first asked for: a valid file never needs one."""
 
     def __init__(self, text: str) -> None:
+        self._text: str | None = text
         #: (table name, entry index) -> header line; plain tables use index 0.
         self._headers: dict[tuple[str, int], int] = {}
         #: (table name, entry index, key) -> line of ``key =``.
         self._keys: dict[tuple[str, int, str], int] = {}
+
+    def _scan(self) -> None:
+        text, self._text = self._text, None
+        if text is None:
+            return
         counts: dict[str, int] = {}
         current: tuple[str, int] = ("", 0)
         in_multiline = False
@@ -52,8 +59,10 @@ class TomlLineIndex:
 
     def table(self, name: str, index: int = 0) -> int:
         """Line of the ``[name]``/``[[name]]`` header (its ``index``-th entry); 0 if absent."""
+        self._scan()
         return self._headers.get((name, index), 0)
 
     def key(self, name: str, index: int, key: str) -> int:
         """Line of ``key = ...`` in that entry, else the entry's header line."""
+        self._scan()
         return self._keys.get((name, index, key), self.table(name, index))

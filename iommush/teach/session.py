@@ -25,8 +25,6 @@ from typing import Any
 from iommush.kernel import Kernel, boot
 from iommush.kernel.spec import MachineSpec
 
-from .cmdclass import classify_line
-
 __all__ = [
     "Entry",
     "SessionError",
@@ -144,6 +142,8 @@ class SessionState:
     @property
     def entries(self) -> list[Entry]:
         """The state-changing lines since boot (shell and machine kinds), in order."""
+        from .cmdclass import classify_line
+
         for text, status in self._pending:
             kind = classify_line(text)
             if kind in ("shell", "machine"):
@@ -161,6 +161,8 @@ class SessionState:
         """The last top-level line and its status, whatever it did (lessons check it)."""
         if self._last is None:
             return None
+        from .cmdclass import classify_line
+
         text, status = self._last
         return Entry(text, status, classify_line(text))
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 __all__ = [
     "ALL_CAPS",
@@ -45,18 +45,17 @@ CAP_SYS_ADMIN = 21
 ALL_CAPS: frozenset[int] = frozenset(range(41))
 
 
-@dataclass(frozen=True)
-class Cred:
+class Cred(NamedTuple):
     """``struct cred`` reduced to what sysfs checks: ids, supplementary groups, capabilities."""
 
     uid: int = 0
     gid: int = 0
-    groups: frozenset[int] = field(default_factory=frozenset)
+    groups: frozenset[int] = frozenset()
     caps: frozenset[int] = ALL_CAPS
 
     def without(self, *caps: int) -> Cred:
         """These credentials with ``caps`` dropped (``capset``)."""
-        return replace(self, caps=self.caps - frozenset(caps))
+        return self._replace(caps=self.caps - frozenset(caps))
 
     def has(self, cap: int) -> bool:
         """True if ``cap`` is in the effective set."""

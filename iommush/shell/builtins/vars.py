@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 from ..command import CommandContext, CommandFn, CommandTable
-from ..deparse import format_function
 from ..errors import ExpansionError
 from ..expand import shell_quote
 from ..state import (
@@ -217,6 +216,8 @@ def register(t: CommandTable) -> None:  # noqa: C901
                 elif "-F" in ctx.argv or print_ is False and "-F" in " ".join(ctx.argv):
                     ctx.out(f"declare -f {name}\n")
                 else:
+                    from ..deparse import format_function
+
                     ctx.out(format_function(f) + "\n")
             return status
         if print_ or not args:
