@@ -1,5 +1,5 @@
 """``python -m iommush``."""
 
-from iommush.cli import main
+from iommush.cli import console_main
 
-main()
+console_main()

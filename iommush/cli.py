@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from iommush.shell.command import InStream, OutStream
     from iommush.vfs import Cred
 
-__all__ = ["main", "build_session", "Session"]
+__all__ = ["main", "console_main", "build_session", "Session"]
 
 EX_SOFTWARE = 70
 
@@ -321,3 +321,38 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug: one line, never a traceback
         click.echo(f"iommush: internal error: {exc!r}; please report it", err=True)
         sys.exit(EX_SOFTWARE)
+
+
+def console_main() -> NoReturn:
+    """The ``iommush`` console script and ``python -m iommush``: :func:`main`, then the
+    process ends at once, as a C program's ``exit`` does, instead of the interpreter
+    freeing the booted machine object by object (a one-line ``iommush -c`` would spend
+    a sixth of its time on that). A session that started the terminal front end exits
+    the ordinary way, so that everything it set up is closed."""
+    try:
+        main()
+        status = 0
+    except SystemExit as exc:
+        status = _exit_status(exc.code)
+    if "prompt_toolkit" in sys.modules:
+        sys.exit(status)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)
+
+
+def _exit_status(code: object) -> int:
+    """What ``sys.exit(code)`` makes the process's status: None is 0, a message is
+    printed and gives 1."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    try:
+        sys.stderr.write(f"{code}\n")
+    except (OSError, ValueError):
+        pass
+    return 1
