@@ -17,37 +17,31 @@ __all__ = ["teach_commands"]
 def teach_commands() -> CommandTable:
     """A fresh table holding every teaching command."""
     table = CommandTable()
-    table.lazy_function(
-        "help",
-        "iommush.teach.help:cmd_help",
-        synopsis="help [-s] [COMMAND...]",
-        summary="list the commands, or explain one",
-        options=("-s",),
-    )
-    table.lazy_function(
-        "man",
-        "iommush.teach.man:cmd_man",
-        synopsis="man [SECTION] PAGE...  |  man -k WORD",
-        summary="show a manual page (iommush, iommush-sysfs) or a command's help",
-        options=("-k",),
-    )
-    table.lazy_function(
-        "explain",
-        "iommush.teach.explain:cmd_explain",
-        synopsis="explain [-k VERSION] PATH...  |  explain -l",
-        summary="what a file of /sys is, and the kernel rules behind it",
-        options=("-k", "--kernel", "-l"),
-    )
-    _more(table)
-    return table
 
-
-def _more(table: CommandTable) -> None:
     def reg(name: str, synopsis: str, summary: str, target: str, *options: str) -> None:
         table.lazy_function(
             name, f"iommush.teach.{target}", synopsis=synopsis, summary=summary, options=options
         )
 
+    reg(
+        "help", "help [-s] [COMMAND...]", "list the commands, or explain one", "help:cmd_help", "-s"
+    )
+    reg(
+        "man",
+        "man [SECTION] PAGE...  |  man -k WORD",
+        "show a manual page (iommush, iommush-sysfs) or a command's help",
+        "man:cmd_man",
+        "-k",
+    )
+    reg(
+        "explain",
+        "explain [-k VERSION] PATH...  |  explain -l",
+        "what a file of /sys is, and the kernel rules behind it",
+        "explain:cmd_explain",
+        "-k",
+        "--kernel",
+        "-l",
+    )
     reg("why", "why BDF [BDF]", "the rule that put a device in its IOMMU group", "why:cmd_why")
     reg(
         "groups",
@@ -94,3 +88,4 @@ def _more(table: CommandTable) -> None:
         "session_cmds:cmd_save",
     )
     reg("load", "load FILE", "load a session saved with save", "session_cmds:cmd_load")
+    return table

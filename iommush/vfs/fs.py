@@ -372,9 +372,15 @@ class VirtualFS:
 
     def listdir(self, path: str, cwd: str = "/") -> list[str]:
         """Names in a directory, in creation order (``ls`` sorts them)."""
-        node = self.resolve(path, cwd)
+        return self.list_node(self.resolve(path, cwd), path)
+
+    def list_node(self, node: Node, path: str = "") -> list[str]:
+        """:meth:`listdir` of a node already looked up (``ls`` and ``find`` reading a
+        directory they reached): ENOTDIR, ENOENT once removed, EACCES without read."""
         if not isinstance(node, Dir):
             raise_errno(errno.ENOTDIR, path)
+        if node.removed:
+            raise_errno(errno.ENOENT, path)
         if not access_ok(node, R_OK, current_cred()):
             raise_errno(errno.EACCES, path)
         return list(node.children)

@@ -9,8 +9,6 @@ actions ``-print -print0 -printf -exec ... {} ;`` / ``+`` ``-prune -quit``.
 
 from __future__ import annotations
 
-import errno
-import os
 import re
 import stat as st
 from collections.abc import Callable
@@ -471,10 +469,10 @@ class Find:
             try:
                 assert isinstance(node, Dir)
                 names: list[str] = []
-                if node.removed:
-                    self.fail(path, errno.ENOENT)
-                elif not access_ok(node, os.R_OK, current_cred()):
-                    self.fail(path, errno.EACCES)
+                try:
+                    fs.list_node(node, path)
+                except OSError as exc:
+                    self.fail(path, exc.errno)
                 else:
                     names = readdir(node)
                 for entry in names:

@@ -8,14 +8,13 @@ virtual ``/etc/passwd`` and ``/etc/group``. Errors and statuses follow coreutils
 
 from __future__ import annotations
 
-import errno
 import os
 import stat as st
 import time
 from dataclasses import dataclass
 
 from iommush.shell.command import CommandContext
-from iommush.vfs import Dir, Link, Node, Stat, access_ok, current_cred, raise_errno
+from iommush.vfs import Dir, Link, Node, Stat
 
 from ._base import UsageError, parse_options, quote, strerror, utility
 from ._format import columns, filemode, human_size, ls_date
@@ -95,17 +94,12 @@ class Lister:
         fs = self.ctx.fs
         node = d.node
         try:
-            if not isinstance(node, Dir):
-                raise_errno(errno.ENOTDIR, d.path)
-            if node.removed:
-                raise_errno(errno.ENOENT, d.path)
-            if not access_ok(node, os.R_OK, current_cred()):
-                raise_errno(errno.EACCES, d.path)
+            names = fs.list_node(node, d.path)
         except OSError as exc:
             self.ctx.error(f"cannot open directory {quote(d.path)}: {strerror(exc.errno)}")
             self.status = 2 if top else max(self.status, 1)
             return None
-        names = list(node.children)
+        assert isinstance(node, Dir)
         if self.o["U"]:
             names = readdir(node)
         out: list[Entry] = []
